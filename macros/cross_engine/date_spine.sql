@@ -1,0 +1,12 @@
+{#- One row per UTC date from start_date to end_date inclusive, column `as_of_date`. -#}
+{% macro as_of_date_spine(start_date, end_date) %}
+    {{- return(adapter.dispatch('as_of_date_spine', 'nightly_metrics')(start_date, end_date)) -}}
+{% endmacro %}
+{% macro default__as_of_date_spine(start_date, end_date) -%}
+    select cast(day_start as date) as as_of_date
+    from generate_series(
+        cast('{{ start_date }}' as timestamp),
+        cast('{{ end_date }}' as timestamp),
+        interval '1 day'
+    ) as spine (day_start)
+{%- endmacro %}

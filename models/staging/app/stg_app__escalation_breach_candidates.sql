@@ -1,0 +1,308 @@
+{#-
+    Breach candidates from Chatwoot escalation snapshots: one row per element
+    of `metadata.breaches` and per `slaBreached: true` element of the legacy
+    `value` array, usable or not. Unusable ones carry a rejection_reason and
+    their raw JSON, so nothing is skipped silently and no payload fails a run.
+
+    Incremental on the fact id: each snapshot's JSON is parsed once, and again
+    only when its "updatedAt" changes. A run parses the snapshots of its read
+    window (as-of range plus the escalation look-back) that are new to it.
+-#}
+{{
+    config(
+        materialized='incremental',
+        unique_key='fact_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='append_new_columns',
+        indexes=[
+            {'columns': ['fact_created_at']},
+            {'columns': ['fact_id']},
+        ],
+    )
+}}
+
+with
+
+escalation_facts as (
+
+    select
+        id,
+        "shopDomain",
+        value,
+        metadata,
+        "createdAt",
+        "updatedAt"
+    from {{ source('app', 'dashboard_fact') }} as facts
+    where
+        "factType" = 'chatwoot.escalations'
+        and "createdAt" >= {{ nightly_metrics.run_window_start(var('escalation_lookback_days')) }}
+        and "createdAt" < {{ nightly_metrics.run_window_end() }}
+        {%- if is_incremental() %}
+        and not exists (
+            select 1
+            from {{ this }} as parsed
+            where
+                parsed.fact_id = facts.id
+                and parsed.fact_updated_at = facts."updatedAt"
+        )
+        {%- endif %}
+
+),
+
+{#- Current format: metadata.breaches = [{conversationId, breachedAt}, …] -#}
+breach_list_elements as (
+
+    select
+        facts.id as fact_id,
+        facts."shopDomain" as shop_domain,
+        facts."createdAt" as fact_created_at,
+        facts."updatedAt" as fact_updated_at,
+        elements.element_index,
+        elements.element,
+        {{ nightly_metrics.json_type('elements.element') }} as element_type,
+        {{ nightly_metrics.json_type(nightly_metrics.json_member('elements.element', 'conversationId')) }}
+            as conversation_id_type,
+        {{ nightly_metrics.json_scalar_text(nightly_metrics.json_member('elements.element', 'conversationId')) }}
+            as conversation_id_text,
+        {{ nightly_metrics.json_type(nightly_metrics.json_member('elements.element', 'breachedAt')) }}
+            as breached_at_type,
+        {{ nightly_metrics.json_scalar_text(nightly_metrics.json_member('elements.element', 'breachedAt')) }}
+            as breached_at_text
+    from escalation_facts as facts
+    {{ nightly_metrics.join_json_array_elements(nightly_metrics.json_member('facts.metadata', 'breaches'), 'elements') }}
+
+),
+
+breach_list_parsed as (
+
+    select
+        *,
+        case
+            when
+                conversation_id_type in ('number', 'string')
+                and {{ nightly_metrics.regex_matches('conversation_id_text', '^[0-9]+$') }}
+                then coalesce(nullif(ltrim(conversation_id_text, '0'), ''), '0')
+        end as conversation_id,
+        case
+            when breached_at_type = 'string'
+                then {{ nightly_metrics.parse_iso8601_utc('breached_at_text') }}
+        end as breached_at_parsed
+    from breach_list_elements
+
+),
+
+breach_list_candidates as (
+
+    select
+        fact_id,
+        shop_domain,
+        'metadata.breaches' as candidate_source,
+        element_index,
+        element,
+        conversation_id,
+        case
+            when {{ nightly_metrics.is_usable_timestamp('breached_at_parsed') }}
+                then breached_at_parsed
+        end as breached_at,
+        case
+            when element_type != 'object' then 'element_not_an_object'
+            when conversation_id is null then 'invalid_conversation_id'
+            when breached_at_parsed is null then 'invalid_breached_at'
+            when not {{ nightly_metrics.is_usable_timestamp('breached_at_parsed') }}
+                then 'breach_time_out_of_range'
+        end as rejection_reason,
+        fact_created_at,
+        fact_updated_at
+    from breach_list_parsed
+
+),
+
+{#- A `breaches` member that is there but not an array cannot be read. -#}
+breach_list_not_arrays as (
+
+    select
+        id as fact_id,
+        "shopDomain" as shop_domain,
+        'metadata.breaches' as candidate_source,
+        cast(null as bigint) as element_index,
+        {{ nightly_metrics.json_member('metadata', 'breaches') }} as element,
+        cast(null as text) as conversation_id,
+        cast(null as timestamp) as breached_at,
+        'breaches_not_an_array' as rejection_reason,
+        "createdAt" as fact_created_at,
+        "updatedAt" as fact_updated_at
+    from escalation_facts
+    where
+        {{ nightly_metrics.json_type(nightly_metrics.json_member('metadata', 'breaches')) }}
+        not in ('array', 'null')
+
+),
+
+{#-
+    Legacy format (and every snapshot's conversation list): value = [{id,
+    slaBreached, breachedAt?, createdAt?, lastMessageAt?, created_at?}, …]
+    with metadata.slaMinutes. Only `slaBreached: true` elements are breaches.
+-#}
+conversation_elements as (
+
+    select
+        facts.id as fact_id,
+        facts."shopDomain" as shop_domain,
+        facts."createdAt" as fact_created_at,
+        facts."updatedAt" as fact_updated_at,
+        elements.element_index,
+        elements.element,
+        {{ nightly_metrics.json_type(nightly_metrics.json_member('facts.metadata', 'slaMinutes')) }}
+            as sla_minutes_type,
+        {{ nightly_metrics.json_scalar_text(nightly_metrics.json_member('facts.metadata', 'slaMinutes')) }}
+            as sla_minutes_text
+    from escalation_facts as facts
+    {{ nightly_metrics.join_json_array_elements('facts.value', 'elements') }}
+
+),
+
+breached_conversation_elements as (
+
+    select
+        *,
+        {{ nightly_metrics.json_type(nightly_metrics.json_member('element', 'id')) }} as id_type,
+        {{ nightly_metrics.json_scalar_text(nightly_metrics.json_member('element', 'id')) }} as id_text,
+        {{ nightly_metrics.json_type(nightly_metrics.json_member('element', 'breachedAt')) }}
+            as breached_at_type,
+        {{ nightly_metrics.json_scalar_text(nightly_metrics.json_member('element', 'breachedAt')) }}
+            as breached_at_text,
+        {{ nightly_metrics.json_type(nightly_metrics.json_member('element', 'createdAt')) }}
+            as created_at_type,
+        {{ nightly_metrics.json_scalar_text(nightly_metrics.json_member('element', 'createdAt')) }}
+            as created_at_text,
+        {{ nightly_metrics.json_type(nightly_metrics.json_member('element', 'lastMessageAt')) }}
+            as last_message_at_type,
+        {{ nightly_metrics.json_scalar_text(nightly_metrics.json_member('element', 'lastMessageAt')) }}
+            as last_message_at_text,
+        {{ nightly_metrics.json_type(nightly_metrics.json_member('element', 'created_at')) }}
+            as epoch_type,
+        {{ nightly_metrics.json_scalar_text(nightly_metrics.json_member('element', 'created_at')) }}
+            as epoch_text
+    from conversation_elements
+    where
+        {{ nightly_metrics.json_type('element') }} = 'object'
+        and {{ nightly_metrics.json_type(nightly_metrics.json_member('element', 'slaBreached')) }} = 'boolean'
+        and {{ nightly_metrics.json_scalar_text(nightly_metrics.json_member('element', 'slaBreached')) }} = 'true'
+
+),
+
+conversation_times_parsed as (
+
+    select
+        *,
+        case
+            when id_type = 'number' and {{ nightly_metrics.regex_matches('id_text', '^[0-9]+$') }}
+                then coalesce(nullif(ltrim(id_text, '0'), ''), '0')
+        end as conversation_id,
+        case
+            when breached_at_type = 'string'
+                then {{ nightly_metrics.parse_iso8601_utc('breached_at_text') }}
+        end as breached_at_parsed,
+        case
+            when created_at_type = 'string'
+                then {{ nightly_metrics.parse_iso8601_utc('created_at_text') }}
+        end as created_at_parsed,
+        case
+            when last_message_at_type = 'string'
+                then {{ nightly_metrics.parse_iso8601_utc('last_message_at_text') }}
+        end as last_message_at_parsed,
+        {#- Outside [1970, 10000) the result is unusable anyway; the bound keeps the arithmetic in range. -#}
+        case
+            when epoch_type = 'number'
+                then case
+                    when cast(epoch_text as numeric) >= 0
+                        and cast(epoch_text as numeric) < 253402300800
+                        then {{ nightly_metrics.epoch_seconds_to_timestamp('epoch_text') }}
+                end
+        end as epoch_parsed,
+        case
+            when sla_minutes_type = 'number'
+                then case
+                    when abs(cast(sla_minutes_text as numeric)) < 10000000000
+                        then cast(sla_minutes_text as double precision)
+                end
+        end as sla_minutes
+    from breached_conversation_elements
+
+),
+
+conversation_breach_times as (
+
+    select
+        *,
+        case
+            when {{ nightly_metrics.is_usable_timestamp('created_at_parsed') }} then created_at_parsed
+            when {{ nightly_metrics.is_usable_timestamp('last_message_at_parsed') }}
+                then last_message_at_parsed
+            when {{ nightly_metrics.is_usable_timestamp('epoch_parsed') }} then epoch_parsed
+        end as conversation_started_at
+    from conversation_times_parsed
+
+),
+
+conversation_candidates as (
+
+    select
+        fact_id,
+        shop_domain,
+        'value' as candidate_source,
+        element_index,
+        element,
+        conversation_id,
+        case
+            when {{ nightly_metrics.is_usable_timestamp('breached_at_parsed') }} then breached_at_parsed
+            when {{ nightly_metrics.is_usable_timestamp(
+                nightly_metrics.add_minutes('conversation_started_at', 'sla_minutes')) }}
+                then {{ nightly_metrics.add_minutes('conversation_started_at', 'sla_minutes') }}
+        end as breached_at,
+        case
+            when conversation_id is null then 'invalid_conversation_id'
+            when {{ nightly_metrics.is_usable_timestamp('breached_at_parsed') }} then null
+            when conversation_started_at is null then 'no_usable_start_time'
+            when sla_minutes_type is distinct from 'number' then 'missing_sla_minutes'
+            when not {{ nightly_metrics.is_usable_timestamp(
+                nightly_metrics.add_minutes('conversation_started_at', 'sla_minutes')) }}
+                or sla_minutes is null
+                then 'breach_time_out_of_range'
+        end as rejection_reason,
+        fact_created_at,
+        fact_updated_at
+    from conversation_breach_times
+
+),
+
+candidates as (
+
+    select * from breach_list_candidates
+    union all
+    select * from breach_list_not_arrays
+    union all
+    select * from conversation_candidates
+
+),
+
+final as (
+
+    select
+        fact_id,
+        element_index,
+        conversation_id,
+        shop_domain,
+        candidate_source,
+        rejection_reason,
+        case when rejection_reason is not null then cast(element as text) end as rejected_element,
+        rejection_reason is null as is_usable,
+        breached_at,
+        cast(fact_created_at as date) as fact_created_date,
+        fact_created_at,
+        fact_updated_at
+    from candidates
+
+)
+
+select * from final
