@@ -14,6 +14,10 @@
 {% endmacro %}
 
 {% macro default__write_aggregate_facts() %}
+    {#- A dry run (var write_back: false) computes the model and writes nothing. -#}
+    {%- if not var('write_back', true) -%}
+        {{- return('select 1 as write_back_skipped') -}}
+    {%- endif -%}
     {%- set facts = source('app', 'dashboard_fact') -%}
     {%- set run_rows -%}
         select

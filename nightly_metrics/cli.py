@@ -1,0 +1,175 @@
+"""The `nightly-metrics` command: run, backfill, demo, docs."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+from . import job
+from .database_url import ConfigError, parse_database_url
+
+MAX_BACKFILL_DAYS = 3660
+
+
+def parse_date(text: str) -> date:
+    try:
+        parsed = datetime.strptime(text, "%Y-%m-%d").date()
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date as YYYY-MM-DD: {text!r}") from None
+    if not date(1971, 1, 1) <= parsed <= date(9998, 12, 31):
+        raise argparse.ArgumentTypeError(f"date out of range (1971 to 9998): {text}")
+    return parsed
+
+
+def today_utc() -> date:
+    return datetime.now(UTC).date()
+
+
+def _json_default(value):
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() and value.as_tuple().exponent >= 0 else float(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    raise TypeError(type(value).__name__)
+
+
+def facts_as_json(facts: list[dict]) -> str:
+    rows = [
+        {
+            "shopDomain": "__aggregate__",
+            "factType": fact["factType"],
+            "createdAt": fact["createdAt"].strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+            "value": fact["value"],
+            "metadata": fact["metadata"],
+        }
+        for fact in facts
+    ]
+    return json.dumps(rows, default=_json_default, indent=2)
+
+
+def facts_as_table(facts: list[dict]) -> str:
+    """A readable table: one line per fact, figures by name."""
+    header = ("window end", "metric", "figures")
+    lines = []
+    for fact in facts:
+        value = fact["value"]
+        if fact["factType"] == "metrics.activation.rolling7d":
+            figures = (
+                f"activated {value['activatedShops']} of {value['totalActiveShops']} active shops, "
+                f"rate {value['activationRate']}"
+            )
+        else:
+            figures = (
+                f"sample {value['sampleSize']} resolved breaches, "
+                f"median {value['medianMinutes']} min, p90 {value['p90Minutes']} min"
+            )
+            rejected = (fact.get("metadata") or {}).get("breachCandidatesRejected")
+            if rejected:
+                figures += f" ({rejected} malformed breach elements skipped)"
+        lines.append((value["windowEnd"], fact["factType"], figures))
+    widths = [max(len(row[i]) for row in [header, *lines]) for i in range(2)]
+    out = [f"{header[0]:<{widths[0]}}  {header[1]:<{widths[1]}}  {header[2]}"]
+    out.append(f"{'-' * widths[0]}  {'-' * widths[1]}  {'-' * 40}")
+    out += [f"{a:<{widths[0]}}  {b:<{widths[1]}}  {c}" for a, b, c in lines]
+    return "\n".join(out)
+
+
+def print_facts(facts: list[dict], as_json: bool) -> None:
+    print(facts_as_json(facts) if as_json else facts_as_table(facts), flush=True)
+
+
+def add_run_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--dry-run", action="store_true",
+                        help="compute and print the facts without writing them")
+    parser.add_argument("--json", action="store_true",
+                        help="print the facts as JSON on stdout (logs stay on stderr)")
+    parser.add_argument("--allow-missing-days", action="store_true",
+                        help="write the facts even when a source day in the window has no rows")
+    parser.add_argument("--verbose", action="store_true", help="show dbt's own log lines")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="nightly-metrics",
+        description="Rolling 7-day operator KPIs, computed by dbt and written to \"DashboardFact\".",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="compute one as-of date (default: today, UTC)")
+    run.add_argument("--as-of", type=parse_date, default=None, metavar="YYYY-MM-DD")
+    add_run_options(run)
+
+    backfill = commands.add_parser("backfill", help="compute every as-of date in a range, in one build")
+    backfill.add_argument("--start", type=parse_date, required=True, metavar="YYYY-MM-DD")
+    backfill.add_argument("--end", type=parse_date, required=True, metavar="YYYY-MM-DD")
+    add_run_options(backfill)
+
+    demo = commands.add_parser(
+        "demo", help="run the job on an embedded PostgreSQL loaded with synthetic data")
+    demo.add_argument("--as-of", type=parse_date, default=None, metavar="YYYY-MM-DD")
+    demo.add_argument("--fresh", action="store_true", help="drop and reload the demo database")
+    demo.add_argument("--json", action="store_true")
+    demo.add_argument("--verbose", action="store_true")
+
+    docs = commands.add_parser(
+        "docs", help="generate the dbt docs site (lineage) against the demo database")
+    docs.add_argument("--serve", action="store_true", help="serve the site after generating it")
+    docs.add_argument("--port", type=int, default=8080)
+    return parser
+
+
+def command_run(args: argparse.Namespace, start: date, end: date) -> int:
+    settings = parse_database_url(os.environ.get("DATABASE_URL"))
+    result = job.run_job(
+        settings, start, end,
+        dry_run=args.dry_run,
+        allow_missing_days=args.allow_missing_days,
+        quiet=not args.verbose,
+    )
+    print_facts(result.facts, args.json)
+    return job.EXIT_OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "run":
+            as_of = args.as_of or today_utc()
+            return command_run(args, as_of, as_of)
+        if args.command == "backfill":
+            if args.end < args.start:
+                raise ConfigError(f"--end ({args.end}) is before --start ({args.start})")
+            if (args.end - args.start).days >= MAX_BACKFILL_DAYS:
+                raise ConfigError(f"a backfill covers at most {MAX_BACKFILL_DAYS} days")
+            return command_run(args, args.start, args.end)
+        if args.command == "demo":
+            from .demo import run_demo
+
+            return run_demo(args.as_of or today_utc(), fresh=args.fresh, as_json=args.json,
+                            quiet=not args.verbose)
+        if args.command == "docs":
+            from .demo import generate_docs
+
+            return generate_docs(serve=args.serve, port=args.port)
+    except ConfigError as error:
+        print(f"nightly-metrics: configuration error: {error}", file=sys.stderr)
+        return job.EXIT_CONFIG
+    except job.JobError as error:
+        print(f"nightly-metrics: {error}", file=sys.stderr)
+        return error.exit_code
+    except KeyboardInterrupt:
+        print("nightly-metrics: interrupted", file=sys.stderr)
+        return 130
+    parser.error(f"unknown command {args.command}")
+    return job.EXIT_CONFIG
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+
+

@@ -1,0 +1,72 @@
+"""The demo: the whole job on an embedded PostgreSQL with synthetic data, for
+users who have no database of their own. Also serves the docs site."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+
+import psycopg
+
+from . import job
+from .database_url import parse_database_url
+from .embedded import DEMO_DATA_DIR, create_database, start_server
+
+DEMO_DATABASE = "nightly_metrics_demo"
+
+
+def prepare_demo_database(as_of: date, *, fresh: bool = False):
+    """Starts the embedded server, creates the demo database and loads the
+    synthetic data set the first time (or when `fresh`). Returns (server, settings)."""
+    from .synthetic_data import SCALES, create_source_tables, generate
+
+    job.log(f"starting the embedded PostgreSQL in {DEMO_DATA_DIR}")
+    server = start_server(DEMO_DATA_DIR)
+    uri = create_database(server, DEMO_DATABASE, drop_existing=fresh)
+    settings = parse_database_url(uri)
+    with psycopg.connect(uri) as conn:
+        create_source_tables(conn)
+        loaded = conn.execute('select count(*) from "DashboardFact"').fetchone()[0]
+        if loaded == 0:
+            job.log(f"loading the synthetic data set (scale 'demo', history up to {as_of})")
+            counts = generate(conn, SCALES["demo"], as_of=as_of, seed=42)
+            conn.commit()
+            job.log("loaded " + ", ".join(f"{kind}: {count}" for kind, count in counts.items()))
+    return server, settings
+
+
+def run_demo(as_of: date, *, fresh: bool = False, as_json: bool = False, quiet: bool = True) -> int:
+    from .cli import print_facts
+
+    server, settings = prepare_demo_database(as_of, fresh=fresh)
+    try:
+        result = job.run_job(settings, as_of, as_of, quiet=quiet)
+        if not as_json:
+            print(f'\nFacts written to "DashboardFact" for as-of {as_of}:\n')
+        print_facts(result.facts, as_json)
+    finally:
+        server.cleanup()
+    return job.EXIT_OK
+
+
+def generate_docs(*, serve: bool = False, port: int = 8080) -> int:
+    """`dbt docs generate` (and optionally `serve`) against the demo database,
+    so the catalog shows real columns and types."""
+    from .cli import today_utc
+
+    server, settings = prepare_demo_database(today_utc())
+    try:
+        outcome = job.invoke_dbt(["build", "--exclude-resource-type", "unit_test"], settings,
+                                 job.TARGET_SCHEMA_DEFAULT)
+        if not outcome.success:
+            raise job.JobError("the demo build failed; see logs/dbt.log", job.EXIT_BUILD_FAILED)
+        outcome = job.invoke_dbt(["docs", "generate"], settings, job.TARGET_SCHEMA_DEFAULT)
+        if not outcome.success:
+            raise job.JobError(f"dbt docs generate failed: {outcome.exception}", job.EXIT_BUILD_FAILED)
+        print(f"docs site written to {job.PROJECT_DIR / 'target' / 'index.html'}", file=sys.stderr)
+        if serve:
+            job.invoke_dbt(["docs", "serve", "--port", str(port)], settings,
+                           job.TARGET_SCHEMA_DEFAULT, quiet=False)
+    finally:
+        server.cleanup()
+    return job.EXIT_OK
