@@ -31,7 +31,11 @@ def today_utc() -> date:
 
 def _json_default(value):
     if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() and value.as_tuple().exponent >= 0 else float(value)
+        return (
+            int(value)
+            if value == value.to_integral_value() and value.as_tuple().exponent >= 0
+            else float(value)
+        )
     if isinstance(value, datetime | date):
         return value.isoformat()
     raise TypeError(type(value).__name__)
@@ -83,19 +87,26 @@ def print_facts(facts: list[dict], as_json: bool) -> None:
 
 
 def add_run_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--dry-run", action="store_true",
-                        help="compute and print the facts without writing them")
-    parser.add_argument("--json", action="store_true",
-                        help="print the facts as JSON on stdout (logs stay on stderr)")
-    parser.add_argument("--allow-missing-days", action="store_true",
-                        help="write the facts even when a source day in the window has no rows")
+    parser.add_argument(
+        "--dry-run", action="store_true", help="compute and print the facts without writing them"
+    )
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help="print the facts as JSON on stdout (logs stay on stderr)",
+    )
+    parser.add_argument(
+        "--allow-missing-days",
+        action="store_true",
+        help="write the facts even when a source day in the window has no rows",
+    )
     parser.add_argument("--verbose", action="store_true", help="show dbt's own log lines")
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="nightly-metrics",
-        description="Rolling 7-day operator KPIs, computed by dbt and written to \"DashboardFact\".",
+        description='Rolling 7-day operator KPIs, computed by dbt and written to "DashboardFact".',
     )
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -103,20 +114,24 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--as-of", type=parse_date, default=None, metavar="YYYY-MM-DD")
     add_run_options(run)
 
-    backfill = commands.add_parser("backfill", help="compute every as-of date in a range, in one build")
+    backfill = commands.add_parser(
+        "backfill", help="compute every as-of date in a range, in one build"
+    )
     backfill.add_argument("--start", type=parse_date, required=True, metavar="YYYY-MM-DD")
     backfill.add_argument("--end", type=parse_date, required=True, metavar="YYYY-MM-DD")
     add_run_options(backfill)
 
     demo = commands.add_parser(
-        "demo", help="run the job on an embedded PostgreSQL loaded with synthetic data")
+        "demo", help="run the job on an embedded PostgreSQL loaded with synthetic data"
+    )
     demo.add_argument("--as-of", type=parse_date, default=None, metavar="YYYY-MM-DD")
     demo.add_argument("--fresh", action="store_true", help="drop and reload the demo database")
     demo.add_argument("--json", action="store_true")
     demo.add_argument("--verbose", action="store_true")
 
     docs = commands.add_parser(
-        "docs", help="generate the dbt docs site (lineage) against the demo database")
+        "docs", help="generate the dbt docs site (lineage) against the demo database"
+    )
     docs.add_argument("--serve", action="store_true", help="serve the site after generating it")
     docs.add_argument("--port", type=int, default=8080)
     return parser
@@ -125,7 +140,9 @@ def build_parser() -> argparse.ArgumentParser:
 def command_run(args: argparse.Namespace, start: date, end: date) -> int:
     settings = parse_database_url(os.environ.get("DATABASE_URL"))
     result = job.run_job(
-        settings, start, end,
+        settings,
+        start,
+        end,
         dry_run=args.dry_run,
         allow_missing_days=args.allow_missing_days,
         quiet=not args.verbose,
@@ -150,8 +167,12 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "demo":
             from .demo import run_demo
 
-            return run_demo(args.as_of or today_utc(), fresh=args.fresh, as_json=args.json,
-                            quiet=not args.verbose)
+            return run_demo(
+                args.as_of or today_utc(),
+                fresh=args.fresh,
+                as_json=args.json,
+                quiet=not args.verbose,
+            )
         if args.command == "docs":
             from .demo import generate_docs
 
@@ -171,5 +192,3 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
-
-

@@ -92,7 +92,9 @@ def parse_database_url(url: str | None) -> ConnectionSettings:
         raise ConfigError(
             f"DATABASE_URL must start with postgres:// or postgresql://, not {parts.scheme or '?'}://"
         )
-    query = {key: values[-1] for key, values in parse_qs(parts.query, keep_blank_values=True).items()}
+    query = {
+        key: values[-1] for key, values in parse_qs(parts.query, keep_blank_values=True).items()
+    }
 
     host = unquote(parts.hostname or "") or query.get("host", "")
     if not host:

