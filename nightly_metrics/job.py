@@ -193,7 +193,12 @@ class DbtOutcome:
 
 
 def invoke_dbt(
-    args: list[str], settings: ConnectionSettings, target_schema: str, *, quiet: bool = True
+    args: list[str],
+    settings: ConnectionSettings,
+    target_schema: str,
+    *,
+    quiet: bool = True,
+    target_path: str | Path | None = None,
 ) -> DbtOutcome:
     from dbt.cli.main import dbtRunner
 
@@ -211,6 +216,8 @@ def invoke_dbt(
                 "--profiles-dir",
                 str(profiles),
             ]
+            if target_path is not None:
+                full_args += ["--target-path", str(target_path)]
             if quiet:
                 full_args.append("--quiet")
             result = dbtRunner().invoke(full_args)
@@ -286,8 +293,10 @@ def run_job(
         "missing_source_days_severity": "warn" if allow_missing_days else "error",
     }
     build_args = ["build", "--vars", json.dumps(variables), "--exclude-resource-type", "unit_test"]
-    with run_lock(settings):
-        outcome = invoke_dbt(build_args, settings, target_schema, quiet=quiet)
+    # Each run compiles into a folder of its own, so two runs started at once
+    # never share dbt's target/ (the as-of vars force a full parse anyway).
+    with run_lock(settings), tempfile.TemporaryDirectory(prefix="nightly-metrics-target-") as tmp:
+        outcome = invoke_dbt(build_args, settings, target_schema, quiet=quiet, target_path=tmp)
     result.dbt_seconds = outcome.seconds
 
     if not outcome.success:

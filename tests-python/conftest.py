@@ -1,0 +1,167 @@
+"""Shared fixtures: one embedded PostgreSQL per test session, a fresh database
+(with the application's source tables) per test."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from functools import partial
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg.types.json import Jsonb, set_json_loads
+
+from nightly_metrics import job
+from nightly_metrics.database_url import ConnectionSettings, parse_database_url
+from nightly_metrics.embedded import start_server
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+DDL = (PROJECT_DIR / "nightly_metrics" / "sql" / "prisma_schema.sql").read_text()
+TEMPLATE_DATABASE = "sources_template"
+_database_numbers = itertools.count(1)
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    data_root = Path(tempfile.mkdtemp(prefix="nightly-metrics-tests-"))
+    server = start_server(data_root / "pgdata", cleanup_mode="delete")
+    with psycopg.connect(server.get_uri(), autocommit=True) as conn:
+        conn.execute(f'create database "{TEMPLATE_DATABASE}"')
+    with psycopg.connect(server.get_uri(database=TEMPLATE_DATABASE), autocommit=True) as conn:
+        conn.execute(DDL)
+    yield server
+    server.cleanup()
+    shutil.rmtree(data_root, ignore_errors=True)
+
+
+def decimal_json_connection(uri: str, **kwargs) -> psycopg.Connection:
+    """A connection that reads JSON numbers as Decimal, so figures compare exactly."""
+    conn = psycopg.connect(uri, **kwargs)
+    set_json_loads(partial(json.loads, parse_float=Decimal), conn)
+    return conn
+
+
+@dataclass
+class SourceDatabase:
+    """A fresh database holding the application's two tables, with helpers to
+    insert rows and run the job against it."""
+
+    uri: str
+    name: str
+
+    @property
+    def settings(self) -> ConnectionSettings:
+        return parse_database_url(self.uri)
+
+    def connect(self, **kwargs) -> psycopg.Connection:
+        return decimal_json_connection(self.uri, **kwargs)
+
+    def execute(self, query: str, params=None) -> list[tuple]:
+        with self.connect(autocommit=True) as conn:
+            cursor = conn.execute(query, params)
+            return cursor.fetchall() if cursor.description else []
+
+    def add_fact(
+        self,
+        shop_domain: str,
+        fact_type: str,
+        created_at: datetime,
+        value=None,
+        metadata=None,
+        updated_at: datetime | None = None,
+    ) -> int:
+        return self.execute(
+            'insert into "DashboardFact" ("shopDomain", "factType", value, metadata,'
+            ' "createdAt", "updatedAt") values (%s, %s, %s, %s, %s, %s) returning id',
+            (
+                shop_domain,
+                fact_type,
+                Jsonb({} if value is None else value),
+                None if metadata is None else Jsonb(metadata),
+                created_at,
+                updated_at or created_at,
+            ),
+        )[0][0]
+
+    def add_session(self, shop_domain: str, created_at: datetime) -> int:
+        return self.add_fact(shop_domain, "dashboard.session.opened", created_at, {"path": "/app"})
+
+    def add_escalations(self, created_at: datetime, value, metadata, shop="shop-a") -> int:
+        return self.add_fact(shop, "chatwoot.escalations", created_at, value, metadata)
+
+    def add_decision(
+        self,
+        created_at: datetime,
+        *,
+        scope: str = "ops",
+        shop_domain: str | None = None,
+        external_ref: str | None = None,
+    ) -> int:
+        return self.execute(
+            'insert into "DecisionLog" (scope, actor, action, "shopDomain", "externalRef",'
+            ' "createdAt") values (%s, %s, %s, %s, %s, %s) returning id',
+            (scope, "ops:test", "test", shop_domain, external_ref, created_at),
+        )[0][0]
+
+    def run(self, as_of: date, as_of_end: date | None = None, **kwargs) -> job.JobResult:
+        return job.run_job(self.settings, as_of, as_of_end or as_of, **kwargs)
+
+    def aggregate_facts(self) -> list[dict]:
+        """Every aggregate metric row in the table, oldest window first."""
+        rows = self.execute(
+            'select id, "factType", scope, value, metadata, "createdAt", "updatedAt"'
+            ' from "DashboardFact" where "shopDomain" = %s and "factType" = any(%s)'
+            ' order by "createdAt", "factType", id',
+            ("__aggregate__", list(job.METRIC_FACT_TYPES)),
+        )
+        keys = ("id", "factType", "scope", "value", "metadata", "createdAt", "updatedAt")
+        return [dict(zip(keys, row, strict=True)) for row in rows]
+
+    def fact_value(self, fact_type: str, as_of: date) -> dict:
+        matches = [
+            f
+            for f in self.aggregate_facts()
+            if f["factType"] == fact_type and f["createdAt"] == datetime(*as_of.timetuple()[:3])
+        ]
+        assert len(matches) == 1, f"expected one {fact_type} row for {as_of}, found {len(matches)}"
+        return matches[0]["value"]
+
+    def non_aggregate_snapshot(self) -> list[tuple]:
+        """Every row of the app's tables that is not ours, for before/after checks."""
+        return self.execute(
+            'select * from "DashboardFact" where not ("shopDomain" = %s and "factType" = any(%s))'
+            " order by id",
+            ("__aggregate__", list(job.METRIC_FACT_TYPES)),
+        ) + self.execute('select * from "DecisionLog" order by id')
+
+
+@pytest.fixture
+def source_db(pg_server) -> SourceDatabase:
+    name = f"test_{os.getpid()}_{next(_database_numbers)}"
+    with psycopg.connect(pg_server.get_uri(), autocommit=True) as conn:
+        conn.execute(f'create database "{name}" template "{TEMPLATE_DATABASE}"')
+    yield SourceDatabase(uri=pg_server.get_uri(database=name), name=name)
+    with psycopg.connect(pg_server.get_uri(), autocommit=True) as conn:
+        conn.execute(f'drop database if exists "{name}" with (force)')
+
+
+def run_cli(args: list[str], env: dict[str, str] | None = None, timeout: int = 300):
+    """Runs the installed `nightly-metrics` command in a subprocess, as a cron would."""
+    full_env = {**os.environ, **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "nightly_metrics.cli", *args],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        timeout=timeout,
+        cwd=PROJECT_DIR,
+    )
