@@ -14,7 +14,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import psycopg
@@ -183,13 +183,22 @@ def dbt_profiles_dir() -> Iterator[Path]:
 
 
 @dataclass
+class FailedTest:
+    name: str
+    message: str
+    failures_relation: str | None  # where dbt stored the failing rows, if it did
+
+
+@dataclass
 class DbtOutcome:
     success: bool
-    failed_tests: list[tuple[str, str]]
+    failed_tests: list[FailedTest]
     failed_nodes: list[tuple[str, str]]
     skipped: int
     exception: str | None
     seconds: float
+    warned_tests: list[FailedTest] = field(default_factory=list)
+    freshness: list[str] = field(default_factory=list)
 
 
 def invoke_dbt(
@@ -229,7 +238,9 @@ def invoke_dbt(
                 os.environ[key] = value
     seconds = time.perf_counter() - started
 
-    failed_tests: list[tuple[str, str]] = []
+    failed_tests: list[FailedTest] = []
+    warned_tests: list[FailedTest] = []
+    freshness: list[str] = []
     failed_nodes: list[tuple[str, str]] = []
     skipped = 0
     for node_result in getattr(result.result, "results", None) or []:
@@ -237,12 +248,27 @@ def invoke_dbt(
         node = node_result.node
         if status == "skipped":
             skipped += 1
+        if hasattr(node_result, "max_loaded_at"):
+            age_hours = (node_result.age or 0) / 3600
+            freshness.append(
+                f"{node.source_name}.{node.name}: newest row"
+                f" {node_result.max_loaded_at:%Y-%m-%d %H:%M} UTC, {age_hours:.1f} h old ({status})"
+            )
+            continue
+        if str(getattr(node, "resource_type", "")) == "test" and status == "warn":
+            warned_tests.append(
+                FailedTest(
+                    node.name,
+                    (node_result.message or "").strip(),
+                    getattr(node, "relation_name", None),
+                )
+            )
         if status not in ("fail", "error", "runtime error"):
             continue
         kind = str(getattr(node, "resource_type", ""))
         entry = (node.name, (node_result.message or "").strip())
         if kind == "test" and status == "fail":
-            failed_tests.append(entry)
+            failed_tests.append(FailedTest(*entry, getattr(node, "relation_name", None)))
         else:
             failed_nodes.append(entry)
     exception = None
@@ -250,7 +276,32 @@ def invoke_dbt(
         exception = str(result.exception).strip()
         if settings.password:
             exception = exception.replace(settings.password, "***")
-    return DbtOutcome(result.success, failed_tests, failed_nodes, skipped, exception, seconds)
+    return DbtOutcome(
+        result.success,
+        failed_tests,
+        failed_nodes,
+        skipped,
+        exception,
+        seconds,
+        warned_tests,
+        freshness,
+    )
+
+
+def describe_failed_test(settings: ConnectionSettings, test: FailedTest) -> str:
+    """The test's name and what failed; for the missing-source-day tests, the days."""
+    if test.failures_relation:
+        try:
+            with connect(settings, autocommit=True) as conn:
+                cursor = conn.execute(f"select * from {test.failures_relation} limit 50")
+                columns = [column.name for column in cursor.description]
+                rows = cursor.fetchall()
+            if "missing_day" in columns:
+                days = sorted(str(row[columns.index("missing_day")]) for row in rows)
+                return f"{test.name}: no rows on {len(days)} day(s): {', '.join(days)}"
+        except (JobError, psycopg.Error):
+            pass
+    return f"{test.name}: {test.message}"
 
 
 def run_job(
@@ -292,16 +343,25 @@ def run_job(
         "write_back": not dry_run,
         "missing_source_days_severity": "warn" if allow_missing_days else "error",
     }
+    if as_of_end >= datetime.now(UTC).date():
+        # Freshness speaks of today's data, so only a run that reaches today checks it.
+        freshness = invoke_dbt(["source", "freshness"], settings, target_schema, quiet=True)
+        for line in freshness.freshness:
+            log(f"source freshness: {line}")
     build_args = ["build", "--vars", json.dumps(variables), "--exclude-resource-type", "unit_test"]
     # Each run compiles into a folder of its own, so two runs started at once
     # never share dbt's target/ (the as-of vars force a full parse anyway).
     with run_lock(settings), tempfile.TemporaryDirectory(prefix="nightly-metrics-target-") as tmp:
         outcome = invoke_dbt(build_args, settings, target_schema, quiet=quiet, target_path=tmp)
     result.dbt_seconds = outcome.seconds
+    for test in outcome.warned_tests:
+        log(f"warning (run continued): {describe_failed_test(settings, test)}")
 
     if not outcome.success:
         if outcome.failed_tests:
-            details = "; ".join(f"{name}: {message}" for name, message in outcome.failed_tests)
+            details = "; ".join(
+                describe_failed_test(settings, test) for test in outcome.failed_tests
+            )
             raise JobError(
                 f"data tests failed, nothing was written for {label}: {details}",
                 EXIT_DATA_TEST_FAILED,
