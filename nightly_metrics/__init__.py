@@ -1,0 +1,1 @@
+"""Nightly rolling-7-day operator metrics (activation, Chatwoot SLA resolution)."""
