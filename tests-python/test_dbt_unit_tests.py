@@ -1,0 +1,24 @@
+"""The dbt unit tests (`unit_tests:` in the models' YAML) pass on PostgreSQL.
+They run here, not in the nightly build (the runner excludes them)."""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import date
+
+from nightly_metrics import job
+
+
+def test_dbt_unit_tests_pass(source_db):
+    source_db.run(date(2026, 11, 28))  # unit tests read the column types of built parents
+    with tempfile.TemporaryDirectory() as target:
+        outcome = job.invoke_dbt(
+            ["test", "--select", "test_type:unit", "--vars", '{"as_of": "2026-11-28"}'],
+            source_db.settings,
+            job.TARGET_SCHEMA_DEFAULT,
+            quiet=False,
+            target_path=target,
+        )
+    failures = [(t.name, t.message) for t in outcome.failed_tests] + outcome.failed_nodes
+    assert outcome.success, failures or outcome.exception
+    assert outcome.failed_tests == []
