@@ -12,7 +12,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, redirect_stdout
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -199,6 +199,54 @@ class DbtOutcome:
     seconds: float
     warned_tests: list[FailedTest] = field(default_factory=list)
     freshness: list[str] = field(default_factory=list)
+    result: object = None  # dbt's own result: the Manifest, for `parse`
+
+
+@contextmanager
+def dbt_session(
+    settings: ConnectionSettings,
+    target_schema: str,
+    *,
+    quiet: bool = True,
+    target_path: str | Path | None = None,
+) -> Iterator:
+    """Yields invoke(args, manifest=None) -> DbtOutcome, with the connection
+    settings in the environment for the duration and restored afterwards.
+    Passing the manifest of an earlier `parse` skips parsing the project again."""
+    from dbt.cli.main import dbtRunner
+
+    environment = settings.dbt_environment(target_schema)
+    saved = {key: os.environ.get(key) for key in environment}
+    os.environ.update(environment)
+    os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+    try:
+        with dbt_profiles_dir() as profiles:
+
+            def invoke(args: list[str], manifest=None) -> DbtOutcome:
+                full_args = [
+                    *args,
+                    "--project-dir",
+                    str(PROJECT_DIR),
+                    "--profiles-dir",
+                    str(profiles),
+                ]
+                if target_path is not None:
+                    full_args += ["--target-path", str(target_path)]
+                if quiet:
+                    full_args.append("--quiet")
+                started = time.perf_counter()
+                # dbt logs to stdout; ours is for results (--json), so its lines go to stderr.
+                with redirect_stdout(sys.stderr):
+                    result = dbtRunner(manifest=manifest).invoke(full_args)
+                return summarize(result, time.perf_counter() - started, settings)
+
+            yield invoke
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 def invoke_dbt(
@@ -209,35 +257,12 @@ def invoke_dbt(
     quiet: bool = True,
     target_path: str | Path | None = None,
 ) -> DbtOutcome:
-    from dbt.cli.main import dbtRunner
+    """One dbt command, e.g. invoke_dbt(["docs", "generate"], ...)."""
+    with dbt_session(settings, target_schema, quiet=quiet, target_path=target_path) as invoke:
+        return invoke(args)
 
-    environment = settings.dbt_environment(target_schema)
-    saved = {key: os.environ.get(key) for key in environment}
-    os.environ.update(environment)
-    os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
-    started = time.perf_counter()
-    try:
-        with dbt_profiles_dir() as profiles:
-            full_args = [
-                *args,
-                "--project-dir",
-                str(PROJECT_DIR),
-                "--profiles-dir",
-                str(profiles),
-            ]
-            if target_path is not None:
-                full_args += ["--target-path", str(target_path)]
-            if quiet:
-                full_args.append("--quiet")
-            result = dbtRunner().invoke(full_args)
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-    seconds = time.perf_counter() - started
 
+def summarize(result, seconds: float, settings: ConnectionSettings) -> DbtOutcome:
     failed_tests: list[FailedTest] = []
     warned_tests: list[FailedTest] = []
     freshness: list[str] = []
@@ -285,6 +310,7 @@ def invoke_dbt(
         seconds,
         warned_tests,
         freshness,
+        result.result,
     )
 
 
@@ -343,17 +369,25 @@ def run_job(
         "write_back": not dry_run,
         "missing_source_days_severity": "warn" if allow_missing_days else "error",
     }
-    if as_of_end >= datetime.now(UTC).date():
-        # Freshness speaks of today's data, so only a run that reaches today checks it.
-        freshness = invoke_dbt(["source", "freshness"], settings, target_schema, quiet=True)
-        for line in freshness.freshness:
-            log(f"source freshness: {line}")
-    build_args = ["build", "--vars", json.dumps(variables), "--exclude-resource-type", "unit_test"]
+    vars_json = json.dumps(variables)
+    build_args = ["build", "--vars", vars_json, "--exclude-resource-type", "unit_test"]
     # Each run compiles into a folder of its own, so two runs started at once
     # never share dbt's target/ (the as-of vars force a full parse anyway).
-    with run_lock(settings), tempfile.TemporaryDirectory(prefix="nightly-metrics-target-") as tmp:
-        outcome = invoke_dbt(build_args, settings, target_schema, quiet=quiet, target_path=tmp)
-    result.dbt_seconds = outcome.seconds
+    # The project is parsed once and the manifest reused by every command.
+    dbt_started = time.perf_counter()
+    with (
+        run_lock(settings),
+        tempfile.TemporaryDirectory(prefix="nightly-metrics-target-") as tmp,
+        dbt_session(settings, target_schema, quiet=quiet, target_path=tmp) as dbt,
+    ):
+        parsed = dbt(["parse", "--vars", vars_json])
+        manifest = parsed.result if parsed.success else None
+        if as_of_end >= datetime.now(UTC).date():
+            # Freshness speaks of today's data: only a run that reaches today checks it.
+            for line in dbt(["source", "freshness", "--vars", vars_json], manifest).freshness:
+                log(f"source freshness: {line}")
+        outcome = dbt(build_args, manifest)
+    result.dbt_seconds = time.perf_counter() - dbt_started
     for test in outcome.warned_tests:
         log(f"warning (run continued): {describe_failed_test(settings, test)}")
 
