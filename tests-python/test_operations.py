@@ -116,11 +116,24 @@ def test_two_runs_started_together_leave_exactly_one_pair(source_db):
         ("__aggregate__", "metrics.activation.rolling7d", "ops", "{}", datetime(2026, 11, 28)),
     )
     env = {"DATABASE_URL": source_db.uri}
-    args = [sys.executable, "-m", "nightly_metrics.cli", "run", "--as-of", str(AS_OF),
-            "--allow-missing-days"]
+    args = [
+        sys.executable,
+        "-m",
+        "nightly_metrics.cli",
+        "run",
+        "--as-of",
+        str(AS_OF),
+        "--allow-missing-days",
+    ]
     procs = [
-        subprocess.Popen(args, env={**__import__("os").environ, **env}, cwd=PROJECT_DIR,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            args,
+            env={**__import__("os").environ, **env},
+            cwd=PROJECT_DIR,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         for _ in range(2)
     ]
     outputs = [proc.communicate(timeout=300) for proc in procs]
@@ -168,20 +181,39 @@ def test_password_never_appears_in_any_output(source_db, pg_server):
     secret = "Sup3r-s3cret@pw"
     encoded = "Sup3r-s3cret%40pw"
     load_synthetic(source_db, Scale(shops=10, history_days=12))
-    # the embedded server trusts local connections, so any password is accepted
-    url = source_db.uri.replace("postgres:@", f"postgres:{encoded}@")
+    # A role that must give its password (the embedded server trusts everyone
+    # else), so the run only succeeds if the password really reaches dbt.
+    source_db.execute(
+        "do $$ begin if not exists (select from pg_roles where rolname = 'app_with_password')"
+        " then create role app_with_password login superuser; end if; end $$"
+    )
+    source_db.execute(f"alter role app_with_password password '{secret}'")
+    hba = Path(pg_server.pgdata) / "pg_hba.conf"
+    rules = hba.read_text()
+    if "app_with_password" not in rules:
+        hba.write_text("local all app_with_password scram-sha-256\n" + rules)
+        source_db.execute("select pg_reload_conf()")
+    url = source_db.uri.replace("postgres:@", f"app_with_password:{encoded}@")
     assert encoded in url
+    wrong = run_cli(["run", "--dry-run"], env={"DATABASE_URL": url.replace(encoded, "nope")})
+    assert wrong.returncode == job.EXIT_DATABASE_UNREACHABLE
+    assert "password authentication failed" in wrong.stderr
     log_file = PROJECT_DIR / "logs" / "dbt.log"
     log_size = log_file.stat().st_size if log_file.exists() else 0
     outputs = [
-        run_cli(["run", "--as-of", str(AS_OF), "--verbose", "--allow-missing-days"],
-                env={"DATABASE_URL": url}),
+        run_cli(
+            ["run", "--as-of", str(AS_OF), "--verbose", "--allow-missing-days"],
+            env={"DATABASE_URL": url},
+        ),
         # no source rows at all in 2025: the missing-day tests fail the run
         run_cli(["run", "--as-of", "2025-01-01"], env={"DATABASE_URL": url}),
         run_cli(["run"], env={"DATABASE_URL": f"postgresql://u:{encoded}@127.0.0.1:1/x"}),
     ]
-    assert [o.returncode for o in outputs] == [0, job.EXIT_DATA_TEST_FAILED,
-                                               job.EXIT_DATABASE_UNREACHABLE]
+    assert [o.returncode for o in outputs] == [
+        0,
+        job.EXIT_DATA_TEST_FAILED,
+        job.EXIT_DATABASE_UNREACHABLE,
+    ]
     for output in outputs:
         assert secret not in output.stdout + output.stderr
         assert encoded not in output.stdout + output.stderr
@@ -200,10 +232,18 @@ def test_password_never_appears_in_any_output(source_db, pg_server):
         (["run"], {"DATABASE_URL": ""}, job.EXIT_CONFIG, "DATABASE_URL is not set"),
         (["run", "--as-of", "2026-02-30"], {}, job.EXIT_CONFIG, "not a date"),
         (["run", "--as-of", "2026-11-28'; drop table x;--"], {}, job.EXIT_CONFIG, "not a date"),
-        (["backfill", "--start", "2026-11-28", "--end", "2026-11-01"],
-         {"DATABASE_URL": "postgresql://u@h/db"}, job.EXIT_CONFIG, "is before --start"),
-        (["run"], {"DATABASE_URL": "postgresql://u:pw@127.0.0.1:1/x"},
-         job.EXIT_DATABASE_UNREACHABLE, "cannot connect to the database"),
+        (
+            ["backfill", "--start", "2026-11-28", "--end", "2026-11-01"],
+            {"DATABASE_URL": "postgresql://u@h/db"},
+            job.EXIT_CONFIG,
+            "is before --start",
+        ),
+        (
+            ["run"],
+            {"DATABASE_URL": "postgresql://u:pw@127.0.0.1:1/x"},
+            job.EXIT_DATABASE_UNREACHABLE,
+            "cannot connect to the database",
+        ),
     ],
 )
 def test_user_mistakes_give_one_line_and_an_exit_code(args, env, code, message):
@@ -233,12 +273,24 @@ def test_database_going_away_mid_run_leaves_no_partial_pair():
         before = db.non_aggregate_snapshot()
 
         blocker = psycopg.connect(db.uri, autocommit=True)
-        blocker.execute("select pg_advisory_lock(hashtext('nightly_metrics.write_aggregate_facts'))")
+        blocker.execute(
+            "select pg_advisory_lock(hashtext('nightly_metrics.write_aggregate_facts'))"
+        )
         proc = subprocess.Popen(
-            [sys.executable, "-m", "nightly_metrics.cli", "run", "--as-of", str(AS_OF),
-             "--allow-missing-days"],
+            [
+                sys.executable,
+                "-m",
+                "nightly_metrics.cli",
+                "run",
+                "--as-of",
+                str(AS_OF),
+                "--allow-missing-days",
+            ],
             env={**__import__("os").environ, "DATABASE_URL": db.uri},
-            cwd=PROJECT_DIR, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            cwd=PROJECT_DIR,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         waiting = False
         for _ in range(240):
