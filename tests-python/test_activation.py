@@ -100,16 +100,24 @@ def test_written_rows_have_the_contract_shape(source_db):
         assert isinstance(fact["metadata"]["notes"], str) and fact["metadata"]["notes"]
     by_type = {f["factType"]: f for f in facts}
     assert set(by_type[ACTIVATION]["value"]) == {
-        "windowStart", "windowEnd", "totalActiveShops", "activatedShops", "activationRate",
+        "windowStart",
+        "windowEnd",
+        "totalActiveShops",
+        "activatedShops",
+        "activationRate",
     }
     assert set(by_type[SLA]["value"]) == {
-        "windowStart", "windowEnd", "sampleSize", "medianMinutes", "p90Minutes",
+        "windowStart",
+        "windowEnd",
+        "sampleSize",
+        "medianMinutes",
+        "p90Minutes",
     }
     assert {"generatedAt", "notes"} <= set(by_type[ACTIVATION]["metadata"])
     assert {"generatedAt", "sampleSize", "notes"} <= set(by_type[SLA]["metadata"])
     # counts are JSON integers
     assert source_db.execute(
-        'select jsonb_typeof(value->\'totalActiveShops\'), (value->>\'totalActiveShops\') ~ \'^[0-9]+$\''
+        "select jsonb_typeof(value->'totalActiveShops'), (value->>'totalActiveShops') ~ '^[0-9]+$'"
         ' from "DashboardFact" where "factType" = %s',
         (ACTIVATION,),
     ) == [("number", True)]
@@ -134,7 +142,7 @@ def test_rerun_replaces_values_and_never_adds_a_row(source_db):
 
 def test_figures_do_not_depend_on_the_server_time_zone(source_db):
     load_boundary_fixture(source_db)
-    source_db.execute(f'alter database "{source_db.name}" set timezone to \'Pacific/Kiritimati\'')
+    source_db.execute(f"alter database \"{source_db.name}\" set timezone to 'Pacific/Kiritimati'")
     source_db.run(AS_OF)
     value = source_db.fact_value(ACTIVATION, AS_OF)
     assert (value["totalActiveShops"], value["activatedShops"]) == (5, 2)

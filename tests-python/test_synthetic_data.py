@@ -59,8 +59,9 @@ def _fresh_database(server: Any, name: str) -> str:
     return server.get_uri(name)
 
 
-def _load(server: Any, name: str, scale: Scale, seed: int = 42,
-          schema: str = "public") -> tuple[str, dict[str, int]]:
+def _load(
+    server: Any, name: str, scale: Scale, seed: int = 42, schema: str = "public"
+) -> tuple[str, dict[str, int]]:
     uri = _fresh_database(server, name)
     with psycopg.connect(uri) as conn:
         create_source_tables(conn, schema)
@@ -72,8 +73,9 @@ def _fingerprint(uri: str, schema: str = "public") -> tuple[str, str]:
     with psycopg.connect(uri) as conn:
         return tuple(  # type: ignore[return-value]
             conn.execute(
-                sql.SQL("select md5(string_agg(t::text, E'\\n' order by t.id)) from {} as t")
-                .format(sql.Identifier(schema, table))
+                sql.SQL(
+                    "select md5(string_agg(t::text, E'\\n' order by t.id)) from {} as t"
+                ).format(sql.Identifier(schema, table))
             ).fetchone()[0]
             for table in ("DashboardFact", "DecisionLog")
         )
@@ -97,6 +99,7 @@ def escalations(demo: dict[str, Any]) -> list[tuple[dt.datetime, Any, Any]]:
 
 
 # -- the contract's breach rules, written out in Python ------------------------
+
 
 def _is_int(x: Any) -> bool:
     return isinstance(x, int) and not isinstance(x, bool)
@@ -126,8 +129,7 @@ def _epoch(v: Any) -> dt.datetime | None:
         return None
 
 
-def _breaches(facts: list[tuple[dt.datetime, Any, Any]]
-              ) -> tuple[dict[int, set[dt.datetime]], int]:
+def _breaches(facts: list[tuple[dt.datetime, Any, Any]]) -> tuple[dict[int, set[dt.datetime]], int]:
     """Every breach time seen per conversation id, and the number of rejected elements."""
     seen: dict[int, set[dt.datetime]] = {}
     rejected = 0
@@ -153,8 +155,11 @@ def _breaches(facts: list[tuple[dt.datetime, Any, Any]]
             cid = el.get("id")
             at = _timestamp(el.get("breachedAt"))
             if at is None and (_is_int(sla) or isinstance(sla, float)):
-                start = (_timestamp(el.get("createdAt")) or _timestamp(el.get("lastMessageAt"))
-                         or _epoch(el.get("created_at")))
+                start = (
+                    _timestamp(el.get("createdAt"))
+                    or _timestamp(el.get("lastMessageAt"))
+                    or _epoch(el.get("created_at"))
+                )
                 try:
                     at = _in_range(start + dt.timedelta(minutes=sla)) if start else None
                 except OverflowError:
@@ -167,6 +172,7 @@ def _breaches(facts: list[tuple[dt.datetime, Any, Any]]
 
 
 # -- tests ---------------------------------------------------------------------
+
 
 def test_same_seed_gives_identical_data(demo: dict[str, Any]) -> None:
     assert demo["counts"] == demo["counts_b"]
@@ -259,15 +265,19 @@ def test_legacy_format_in_the_oldest_quarter_then_modern(
     assert all("slaMinutes" in md for _, _, md in escalations)
     legacy_keys = {
         key
-        for _, value, md in escalations if "breaches" not in md
-        for el in value if isinstance(el, dict) and el.get("slaBreached") is True
-        for key in ("createdAt", "lastMessageAt", "created_at") if key in el
+        for _, value, md in escalations
+        if "breaches" not in md
+        for el in value
+        if isinstance(el, dict) and el.get("slaBreached") is True
+        for key in ("createdAt", "lastMessageAt", "created_at")
+        if key in el
     }
     assert legacy_keys == {"createdAt", "lastMessageAt", "created_at"}
 
 
 def test_every_breach_has_one_time_whatever_the_spelling(
-    escalations: list[tuple[dt.datetime, Any, Any]], demo: dict[str, Any],
+    escalations: list[tuple[dt.datetime, Any, Any]],
+    demo: dict[str, Any],
 ) -> None:
     seen, rejected = _breaches(escalations)
     assert len(seen) == demo["counts"]["breaches_in_snapshots"]
@@ -276,20 +286,25 @@ def test_every_breach_has_one_time_whatever_the_spelling(
     assert max(seen) > 2**31 and min(seen) < 2**31
     # Each breach shows up in several snapshots on average.
     snapshots_with_breach = sum(
-        1 for _, value, _ in escalations
-        for el in value if isinstance(el, dict) and el.get("slaBreached") is True
+        1
+        for _, value, _ in escalations
+        for el in value
+        if isinstance(el, dict) and el.get("slaBreached") is True
     )
     assert snapshots_with_breach > 1.3 * len(seen)
     assert rejected == demo["counts"]["corrupt_elements"]
 
 
 def test_spellings_and_corrupt_elements_are_present(
-    escalations: list[tuple[dt.datetime, Any, Any]], demo: dict[str, Any],
+    escalations: list[tuple[dt.datetime, Any, Any]],
+    demo: dict[str, Any],
 ) -> None:
     breached_at = [
         el["breachedAt"]
-        for _, _, md in escalations if isinstance(md.get("breaches"), list)
-        for el in md["breaches"] if isinstance(el, dict) and isinstance(el.get("breachedAt"), str)
+        for _, _, md in escalations
+        if isinstance(md.get("breaches"), list)
+        for el in md["breaches"]
+        if isinstance(el, dict) and isinstance(el.get("breachedAt"), str)
     ]
     assert any(s.endswith(".000Z") for s in breached_at)
     assert any(re.search(r":\d\dZ$", s) for s in breached_at)
@@ -297,8 +312,10 @@ def test_spellings_and_corrupt_elements_are_present(
     assert any(re.fullmatch(r"[0-9-]+T[0-9:]+", s) for s in breached_at)
     ids = [
         el.get("conversationId")
-        for _, _, md in escalations if isinstance(md.get("breaches"), list)
-        for el in md["breaches"] if isinstance(el, dict)
+        for _, _, md in escalations
+        if isinstance(md.get("breaches"), list)
+        for el in md["breaches"]
+        if isinstance(el, dict)
     ]
     assert any(isinstance(i, str) and i.isdigit() for i in ids)
     assert any(_is_int(i) for i in ids)
@@ -320,7 +337,8 @@ def test_spellings_and_corrupt_elements_are_present(
 
 
 def test_decisions_resolve_breaches_and_carry_decoys(
-    escalations: list[tuple[dt.datetime, Any, Any]], demo: dict[str, Any],
+    escalations: list[tuple[dt.datetime, Any, Any]],
+    demo: dict[str, Any],
 ) -> None:
     breaches = {cid: min(times) for cid, times in _breaches(escalations)[0].items()}
     with psycopg.connect(demo["uri"]) as conn:
@@ -329,7 +347,8 @@ def test_decisions_resolve_breaches_and_carry_decoys(
                where scope = 'ops' and "externalRef" like '_hatwoot:%'"""
         ).fetchall()
         other_scopes = {
-            scope for (scope,) in conn.execute(
+            scope
+            for (scope,) in conn.execute(
                 """select distinct scope from "DecisionLog" where scope <> 'ops'"""
             )
         }
@@ -339,8 +358,11 @@ def test_decisions_resolve_breaches_and_carry_decoys(
                       count(*) filter (where "shopDomain" like 'shop-%%')
                from "DecisionLog" where scope = 'ops'"""
         ).fetchone()
-    resolving = [(int(ref.split(":")[1]), at.replace(tzinfo=UTC)) for ref, at in ops_refs
-                 if re.fullmatch(r"chatwoot:[0-9]+", ref)]
+    resolving = [
+        (int(ref.split(":")[1]), at.replace(tzinfo=UTC))
+        for ref, at in ops_refs
+        if re.fullmatch(r"chatwoot:[0-9]+", ref)
+    ]
     assert len(resolving) >= demo["counts"]["resolving_decisions"]
     bad_refs = {ref for ref, _ in ops_refs if not re.fullmatch(r"chatwoot:[0-9]+", ref)}
     assert "chatwoot:" in bad_refs
@@ -386,7 +408,10 @@ def test_as_of_must_be_a_date() -> None:
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "generate_data.py"), *args],
-        capture_output=True, text=True, timeout=120, cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
     )
 
 
@@ -395,8 +420,17 @@ def _cli(*args: str) -> subprocess.CompletedProcess[str]:
     [
         (["--scale", "demo", "--as-of", "2026-02-30"], "not a date"),
         (["--scale", "XL", "--as-of", "2026-11-21"], "invalid choice"),
-        (["--database-url", "postgresql://nobody@127.0.0.1:1/none?connect_timeout=3",
-          "--scale", "demo", "--as-of", "2026-11-21"], "cannot connect"),
+        (
+            [
+                "--database-url",
+                "postgresql://nobody@127.0.0.1:1/none?connect_timeout=3",
+                "--scale",
+                "demo",
+                "--as-of",
+                "2026-11-21",
+            ],
+            "cannot connect",
+        ),
     ],
 )
 def test_cli_user_errors_are_one_line(args: list[str], message: str) -> None:
@@ -411,8 +445,15 @@ def test_cli_user_errors_are_one_line(args: list[str], message: str) -> None:
 
 def test_cli_loads_the_demo(_generator_server: Any) -> None:
     uri = _fresh_database(_generator_server, "synthetic_cli")
-    result = _cli("--database-url", f"{uri}&schema=app", "--scale", "demo",
-                  "--as-of", AS_OF.isoformat(), "--create-tables")
+    result = _cli(
+        "--database-url",
+        f"{uri}&schema=app",
+        "--scale",
+        "demo",
+        "--as-of",
+        AS_OF.isoformat(),
+        "--create-tables",
+    )
     assert result.returncode == 0, result.stderr
     assert "loaded in" in result.stdout
     with psycopg.connect(uri) as conn:

@@ -16,7 +16,8 @@ BIN = Path(sys.executable).parent
 def test_workflows_match_the_github_schema():
     result = subprocess.run(
         [BIN / "check-jsonschema", "--builtin-schema", "vendor.github-workflows", *WORKFLOWS],
-        capture_output=True, text=True,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 0, result.stdout + result.stderr
 

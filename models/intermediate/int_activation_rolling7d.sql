@@ -89,7 +89,8 @@ final as (
         coalesce(shop_counts.activated_shops, 0) as activated_shops,
         coalesce(shop_counts.sessions_counted, 0) as sessions_counted,
         case
-            when coalesce(shop_counts.total_active_shops, 0) = 0 then {{ nightly_metrics.round_decimal(0, 4) }}
+            when coalesce(shop_counts.total_active_shops, 0) = 0
+                then {{ nightly_metrics.round_decimal(0, 4) }}
             else {{ nightly_metrics.round_decimal(
                 'cast(shop_counts.activated_shops as numeric) / shop_counts.total_active_shops', 4) }}
         end as activation_rate,

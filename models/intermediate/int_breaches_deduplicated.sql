@@ -15,7 +15,7 @@ as_of_dates as (
 
 ),
 
-{#- Earliest breach per conversation and snapshot day, before fanning out to dates. -#}
+{# Earliest breach per conversation and snapshot day, before fanning out to dates. -#}
 conversation_days as (
 
     select
@@ -25,7 +25,9 @@ conversation_days as (
     from {{ ref('stg_app__escalation_breach_candidates') }}
     where
         is_usable
-        and fact_created_at >= {{ nightly_metrics.run_window_start(var('escalation_lookback_days')) }}
+        and fact_created_at >= {{
+            nightly_metrics.run_window_start(var('escalation_lookback_days'))
+        }}
         and fact_created_at < {{ nightly_metrics.run_window_end() }}
     group by conversation_id, fact_created_date
 

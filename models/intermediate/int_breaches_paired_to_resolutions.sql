@@ -34,7 +34,7 @@ resolving_decisions as (
     from {{ ref('stg_app__ops_decisions') }}
     where
         resolved_conversation_id is not null
-        and created_at >= (select min(breaches.breached_at) from breaches)
+        and created_at >= (select min(breaches.breached_at) as first_breached_at from breaches)
         and created_at < {{ nightly_metrics.run_window_end() }}
 
 ),
@@ -60,8 +60,9 @@ final as (
     select
         first_resolutions.as_of_date,
         first_resolutions.conversation_id,
-        {{ nightly_metrics.minutes_between('first_resolutions.breached_at', 'first_resolutions.resolved_at') }}
-            as resolution_minutes,
+        {{ nightly_metrics.minutes_between(
+            'first_resolutions.breached_at', 'first_resolutions.resolved_at'
+        ) }} as resolution_minutes,
         coalesce(
             first_resolutions.resolved_at >= as_of_dates.window_start_at
             and first_resolutions.resolved_at < as_of_dates.window_end_at,

@@ -35,21 +35,23 @@ escalation_facts as (
     from {{ source('app', 'dashboard_fact') }} as facts
     where
         "factType" = 'chatwoot.escalations'
-        and "createdAt" >= {{ nightly_metrics.run_window_start(var('escalation_lookback_days')) }}
+        and "createdAt" >= {{
+            nightly_metrics.run_window_start(var('escalation_lookback_days'))
+        }}
         and "createdAt" < {{ nightly_metrics.run_window_end() }}
         {%- if is_incremental() %}
-        and not exists (
-            select 1
-            from {{ this }} as parsed
-            where
-                parsed.fact_id = facts.id
-                and parsed.fact_updated_at = facts."updatedAt"
-        )
+            and not exists (
+                select 1
+                from {{ this }} as parsed
+                where
+                    parsed.fact_id = facts.id
+                    and parsed.fact_updated_at = facts."updatedAt"
+            )
         {%- endif %}
 
 ),
 
-{#- Current format: metadata.breaches = [{conversationId, breachedAt}, …] -#}
+{# Current format: metadata.breaches = [{conversationId, breachedAt}, …] -#}
 breach_list_elements as (
 
     select
@@ -60,16 +62,22 @@ breach_list_elements as (
         elements.element_index,
         elements.element,
         {{ nightly_metrics.json_type('elements.element') }} as element_type,
-        {{ nightly_metrics.json_type(nightly_metrics.json_member('elements.element', 'conversationId')) }}
-            as conversation_id_type,
-        {{ nightly_metrics.json_scalar_text(nightly_metrics.json_member('elements.element', 'conversationId')) }}
-            as conversation_id_text,
-        {{ nightly_metrics.json_type(nightly_metrics.json_member('elements.element', 'breachedAt')) }}
-            as breached_at_type,
-        {{ nightly_metrics.json_scalar_text(nightly_metrics.json_member('elements.element', 'breachedAt')) }}
-            as breached_at_text
+        {{ nightly_metrics.json_type(
+            nightly_metrics.json_member('elements.element', 'conversationId')
+        ) }} as conversation_id_type,
+        {{ nightly_metrics.json_scalar_text(
+            nightly_metrics.json_member('elements.element', 'conversationId')
+        ) }} as conversation_id_text,
+        {{ nightly_metrics.json_type(
+            nightly_metrics.json_member('elements.element', 'breachedAt')
+        ) }} as breached_at_type,
+        {{ nightly_metrics.json_scalar_text(
+            nightly_metrics.json_member('elements.element', 'breachedAt')
+        ) }} as breached_at_text
     from escalation_facts as facts
-    {{ nightly_metrics.join_json_array_elements(nightly_metrics.json_member('facts.metadata', 'breaches'), 'elements') }}
+    {{ nightly_metrics.join_json_array_elements(
+        nightly_metrics.json_member('facts.metadata', 'breaches'), 'elements'
+    ) }}
 
 ),
 
@@ -117,7 +125,7 @@ breach_list_candidates as (
 
 ),
 
-{#- A `breaches` member that is there but not an array cannot be read. -#}
+{# A `breaches` member that is there but not an array cannot be read. -#}
 breach_list_not_arrays as (
 
     select
@@ -138,7 +146,7 @@ breach_list_not_arrays as (
 
 ),
 
-{#-
+{#
     Legacy format (and every snapshot's conversation list): value = [{id,
     slaBreached, breachedAt?, createdAt?, lastMessageAt?, created_at?}, …]
     with metadata.slaMinutes. Only `slaBreached: true` elements are breaches.
@@ -152,10 +160,12 @@ conversation_elements as (
         facts."updatedAt" as fact_updated_at,
         elements.element_index,
         elements.element,
-        {{ nightly_metrics.json_type(nightly_metrics.json_member('facts.metadata', 'slaMinutes')) }}
-            as sla_minutes_type,
-        {{ nightly_metrics.json_scalar_text(nightly_metrics.json_member('facts.metadata', 'slaMinutes')) }}
-            as sla_minutes_text
+        {{ nightly_metrics.json_type(
+            nightly_metrics.json_member('facts.metadata', 'slaMinutes')
+        ) }} as sla_minutes_type,
+        {{ nightly_metrics.json_scalar_text(
+            nightly_metrics.json_member('facts.metadata', 'slaMinutes')
+        ) }} as sla_minutes_text
     from escalation_facts as facts
     {{ nightly_metrics.join_json_array_elements('facts.value', 'elements') }}
 
@@ -166,28 +176,42 @@ breached_conversation_elements as (
     select
         *,
         {{ nightly_metrics.json_type(nightly_metrics.json_member('element', 'id')) }} as id_type,
-        {{ nightly_metrics.json_scalar_text(nightly_metrics.json_member('element', 'id')) }} as id_text,
-        {{ nightly_metrics.json_type(nightly_metrics.json_member('element', 'breachedAt')) }}
-            as breached_at_type,
-        {{ nightly_metrics.json_scalar_text(nightly_metrics.json_member('element', 'breachedAt')) }}
-            as breached_at_text,
-        {{ nightly_metrics.json_type(nightly_metrics.json_member('element', 'createdAt')) }}
-            as created_at_type,
-        {{ nightly_metrics.json_scalar_text(nightly_metrics.json_member('element', 'createdAt')) }}
-            as created_at_text,
-        {{ nightly_metrics.json_type(nightly_metrics.json_member('element', 'lastMessageAt')) }}
-            as last_message_at_type,
-        {{ nightly_metrics.json_scalar_text(nightly_metrics.json_member('element', 'lastMessageAt')) }}
-            as last_message_at_text,
-        {{ nightly_metrics.json_type(nightly_metrics.json_member('element', 'created_at')) }}
-            as epoch_type,
-        {{ nightly_metrics.json_scalar_text(nightly_metrics.json_member('element', 'created_at')) }}
-            as epoch_text
+        {{ nightly_metrics.json_scalar_text(
+            nightly_metrics.json_member('element', 'id')
+        ) }} as id_text,
+        {{ nightly_metrics.json_type(
+            nightly_metrics.json_member('element', 'breachedAt')
+        ) }} as breached_at_type,
+        {{ nightly_metrics.json_scalar_text(
+            nightly_metrics.json_member('element', 'breachedAt')
+        ) }} as breached_at_text,
+        {{ nightly_metrics.json_type(
+            nightly_metrics.json_member('element', 'createdAt')
+        ) }} as created_at_type,
+        {{ nightly_metrics.json_scalar_text(
+            nightly_metrics.json_member('element', 'createdAt')
+        ) }} as created_at_text,
+        {{ nightly_metrics.json_type(
+            nightly_metrics.json_member('element', 'lastMessageAt')
+        ) }} as last_message_at_type,
+        {{ nightly_metrics.json_scalar_text(
+            nightly_metrics.json_member('element', 'lastMessageAt')
+        ) }} as last_message_at_text,
+        {{ nightly_metrics.json_type(
+            nightly_metrics.json_member('element', 'created_at')
+        ) }} as epoch_type,
+        {{ nightly_metrics.json_scalar_text(
+            nightly_metrics.json_member('element', 'created_at')
+        ) }} as epoch_text
     from conversation_elements
     where
         {{ nightly_metrics.json_type('element') }} = 'object'
-        and {{ nightly_metrics.json_type(nightly_metrics.json_member('element', 'slaBreached')) }} = 'boolean'
-        and {{ nightly_metrics.json_scalar_text(nightly_metrics.json_member('element', 'slaBreached')) }} = 'true'
+        and {{ nightly_metrics.json_type(
+            nightly_metrics.json_member('element', 'slaBreached')
+        ) }} = 'boolean'
+        and {{ nightly_metrics.json_scalar_text(
+            nightly_metrics.json_member('element', 'slaBreached')
+        ) }} = 'true'
 
 ),
 
@@ -211,11 +235,15 @@ conversation_times_parsed as (
             when last_message_at_type = 'string'
                 then {{ nightly_metrics.parse_iso8601_utc('last_message_at_text') }}
         end as last_message_at_parsed,
-        {#- Outside [1970, 10000) the result is unusable anyway; the bound keeps the arithmetic in range. -#}
+        {#-
+            Outside [1970, 10000) the result is unusable anyway; the bound
+            keeps the arithmetic in range.
+        -#}
         case
             when epoch_type = 'number'
                 then case
-                    when cast(epoch_text as numeric) >= 0
+                    when
+                        cast(epoch_text as numeric) >= 0
                         and cast(epoch_text as numeric) < 253402300800
                         then {{ nightly_metrics.epoch_seconds_to_timestamp('epoch_text') }}
                 end
@@ -236,7 +264,8 @@ conversation_breach_times as (
     select
         *,
         case
-            when {{ nightly_metrics.is_usable_timestamp('created_at_parsed') }} then created_at_parsed
+            when {{ nightly_metrics.is_usable_timestamp('created_at_parsed') }}
+                then created_at_parsed
             when {{ nightly_metrics.is_usable_timestamp('last_message_at_parsed') }}
                 then last_message_at_parsed
             when {{ nightly_metrics.is_usable_timestamp('epoch_parsed') }} then epoch_parsed
@@ -255,7 +284,8 @@ conversation_candidates as (
         element,
         conversation_id,
         case
-            when {{ nightly_metrics.is_usable_timestamp('breached_at_parsed') }} then breached_at_parsed
+            when {{ nightly_metrics.is_usable_timestamp('breached_at_parsed') }}
+                then breached_at_parsed
             when {{ nightly_metrics.is_usable_timestamp(
                 nightly_metrics.add_minutes('conversation_started_at', 'sla_minutes')) }}
                 then {{ nightly_metrics.add_minutes('conversation_started_at', 'sla_minutes') }}
@@ -264,9 +294,12 @@ conversation_candidates as (
             when conversation_id is null then 'invalid_conversation_id'
             when {{ nightly_metrics.is_usable_timestamp('breached_at_parsed') }} then null
             when conversation_started_at is null then 'no_usable_start_time'
-            when sla_minutes_type is distinct from 'number' then 'missing_sla_minutes'
-            when not {{ nightly_metrics.is_usable_timestamp(
-                nightly_metrics.add_minutes('conversation_started_at', 'sla_minutes')) }}
+            {#- Parenthesised for sqlfluff, which cannot parse a bare
+                `is distinct from` (sqlfluff/sqlfluff#3284). #}
+            when (sla_minutes_type is distinct from 'number') then 'missing_sla_minutes'
+            when
+                not {{ nightly_metrics.is_usable_timestamp(
+                    nightly_metrics.add_minutes('conversation_started_at', 'sla_minutes')) }}
                 or sla_minutes is null
                 then 'breach_time_out_of_range'
         end as rejection_reason,
