@@ -35,8 +35,14 @@ EXIT_USAGE = 2
 SCALE_NAMES = ("demo", "S", "M")
 # Query parameters of Prisma connection URLs that libpq does not know.
 PRISMA_ONLY_PARAMS = frozenset(
-    {"schema", "connection_limit", "pool_timeout", "pgbouncer", "statement_cache_size",
-     "socket_timeout"}
+    {
+        "schema",
+        "connection_limit",
+        "pool_timeout",
+        "pgbouncer",
+        "statement_cache_size",
+        "socket_timeout",
+    }
 )
 
 
@@ -58,17 +64,35 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
         prog="generate_data.py",
         description="Load seeded synthetic source data into DashboardFact and DecisionLog.",
     )
-    parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL"),
-                        help="PostgreSQL URL (default: $DATABASE_URL)")
-    parser.add_argument("--scale", required=True, choices=SCALE_NAMES,
-                        help="demo (~300 shops x 60 days), S (~1 M facts) or M (~10 M facts)")
-    parser.add_argument("--as-of", required=True, type=_date, metavar="YYYY-MM-DD",
-                        help="the history ends the day before this UTC date")
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("DATABASE_URL"),
+        help="PostgreSQL URL (default: $DATABASE_URL)",
+    )
+    parser.add_argument(
+        "--scale",
+        required=True,
+        choices=SCALE_NAMES,
+        help="demo (~300 shops x 60 days), S (~1 M facts) or M (~10 M facts)",
+    )
+    parser.add_argument(
+        "--as-of",
+        required=True,
+        type=_date,
+        metavar="YYYY-MM-DD",
+        help="the history ends the day before this UTC date",
+    )
     parser.add_argument("--seed", type=int, default=42, help="random seed (default: 42)")
-    parser.add_argument("--schema", default=None,
-                        help="schema of the tables (default: the URL's ?schema= or public)")
-    parser.add_argument("--create-tables", action="store_true",
-                        help="create the schema and the two tables first if missing")
+    parser.add_argument(
+        "--schema",
+        default=None,
+        help="schema of the tables (default: the URL's ?schema= or public)",
+    )
+    parser.add_argument(
+        "--create-tables",
+        action="store_true",
+        help="create the schema and the two tables first if missing",
+    )
     args = parser.parse_args(argv)
     if not args.database_url:
         parser.error("no database: pass --database-url or set DATABASE_URL")
@@ -131,12 +155,20 @@ def main(argv: list[str] | None = None) -> int:
             if args.create_tables:
                 synthetic.create_source_tables(conn, schema)
             elif not _tables_exist(conn, schema):
-                return _fail(EXIT_USAGE, f'tables "{schema}"."DashboardFact" and "DecisionLog" '
-                                         "do not exist (pass --create-tables)")
-            counts = synthetic.generate(conn, scale, as_of=args.as_of, seed=args.seed,
-                                        schema=schema)
-    except (errors.InsufficientPrivilege, errors.UndefinedTable, errors.InvalidSchemaName,
-            psycopg.OperationalError) as exc:
+                return _fail(
+                    EXIT_USAGE,
+                    f'tables "{schema}"."DashboardFact" and "DecisionLog" '
+                    "do not exist (pass --create-tables)",
+                )
+            counts = synthetic.generate(
+                conn, scale, as_of=args.as_of, seed=args.seed, schema=schema
+            )
+    except (
+        errors.InsufficientPrivilege,
+        errors.UndefinedTable,
+        errors.InvalidSchemaName,
+        psycopg.OperationalError,
+    ) as exc:
         return _fail(EXIT_USAGE, f"loading failed: {_first_line(exc)}")
     except psycopg.Error as exc:
         return _fail(EXIT_FAILED, f"loading failed: {_first_line(exc)}")
@@ -144,8 +176,10 @@ def main(argv: list[str] | None = None) -> int:
 
     first = args.as_of - dt.timedelta(days=scale.history_days)
     last = args.as_of - dt.timedelta(days=1)
-    print(f"scale {args.scale}: {scale.shops} shops x {scale.history_days} days "
-          f"({first} .. {last} UTC), seed {args.seed}, schema {schema}")
+    print(
+        f"scale {args.scale}: {scale.shops} shops x {scale.history_days} days "
+        f"({first} .. {last} UTC), seed {args.seed}, schema {schema}"
+    )
     width = max(map(len, counts))
     for kind, count in counts.items():
         print(f"  {kind:<{width}}  {count:>12,}")

@@ -1,0 +1,1188 @@
+#!/usr/bin/env python
+"""Benchmark of the nightly metrics job on the embedded PostgreSQL.
+
+Loads each scale's synthetic data once into its own database (plus a copy that
+keeps only the last 60 days of history), warms the cache, then measures:
+
+* the nightly `run` as a whole command (cold first build, then steady state),
+  its in-database time (sum of the nodes' execute timings in dbt's
+  run_results.json) and the runner's peak memory (/usr/bin/time -v);
+* a hand-written single SQL query for both metrics (the baseline), checked to
+  give the same figures as the facts the project wrote;
+* the earlier script's algorithm, ported faithfully (computation only);
+* a 365-day backfill through the project against a set-based 365-day query,
+  and 365 single-date runs extrapolated from a sample;
+* the same nightly run over 400 and over 60 days of history.
+
+It prints one table and writes BENCHMARKS.md. Usage:
+
+    .venv/bin/python scripts/benchmark.py --scales S,M --repeat 3 --output BENCHMARKS.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import re
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from functools import partial
+from pathlib import Path
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(PROJECT_DIR))
+
+import psycopg  # noqa: E402
+from psycopg.types.json import set_json_loads  # noqa: E402
+
+from nightly_metrics import job  # noqa: E402
+from nightly_metrics import synthetic_data as synthetic  # noqa: E402
+from nightly_metrics.database_url import parse_database_url  # noqa: E402
+from nightly_metrics.embedded import create_database, start_server  # noqa: E402
+
+AS_OF = date(2026, 11, 28)
+SEED = 42
+WINDOW_DAYS = job.WINDOW_DAYS
+LOOKBACK_DAYS = job.LOOKBACK_DAYS_DEFAULT
+BACKFILL_DAYS = 365
+SHORT_HISTORY_DAYS = 60
+WORK_MEM = "64MB"
+TARGET_SCHEMA = job.TARGET_SCHEMA_DEFAULT
+TIME_BIN = "/usr/bin/time" if os.access("/usr/bin/time", os.X_OK) else None
+METRIC_TYPES = list(job.METRIC_FACT_TYPES)
+DEADLOCKS: list[str] = []  # project builds that failed with a deadlock and were rerun
+
+
+def log(message: str) -> None:
+    print(f"benchmark: {message}", file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------------------
+# Measurements
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class Figure:
+    label: str
+    samples: list[float] = field(default_factory=list)
+    note: str = ""
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.samples) if self.samples else math.nan
+
+    def cell(self) -> str:
+        if not self.samples:
+            return "n/a"
+        if len(self.samples) == 1:
+            return f"{self.samples[0]:.2f} (1 run)"
+        return (
+            f"{self.median:.2f} ({min(self.samples):.2f}–{max(self.samples):.2f},"
+            f" n={len(self.samples)})"
+        )
+
+
+def connect(uri: str, **kwargs) -> psycopg.Connection:
+    conn = psycopg.connect(uri, **kwargs)
+    set_json_loads(partial(json.loads, parse_float=Decimal), conn)
+    return conn
+
+
+def cli(uri: str, args: list[str]) -> tuple[float, int | None, str]:
+    """Runs the installed command in a subprocess, as cron would; returns wall
+    seconds, peak RSS of the runner (KiB) and stdout."""
+    command = [sys.executable, "-m", "nightly_metrics.cli", *args]
+    if TIME_BIN:
+        command = [TIME_BIN, "-v", *command]
+    env = {**os.environ, "DATABASE_URL": uri, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    for attempt in range(3):
+        started = time.perf_counter()
+        done = subprocess.run(command, capture_output=True, text=True, env=env, cwd=PROJECT_DIR)
+        seconds = time.perf_counter() - started
+        if done.returncode != 0 and "deadlock detected" in done.stderr and attempt < 2:
+            # A known failure of the project (concurrent view rebuilds), not a timing:
+            # counted and rerun.
+            DEADLOCKS.append(" ".join(args))
+            log(f"deadlock in the project's build ({' '.join(args)}); rerunning")
+            continue
+        break
+    if done.returncode != 0:
+        raise SystemExit(
+            f"command failed ({done.returncode}): {' '.join(args)}\n{done.stderr[-4000:]}"
+        )
+    peak = None
+    match = re.search(r"Maximum resident set size \(kbytes\): (\d+)", done.stderr)
+    if match:
+        peak = int(match.group(1))
+    else:  # no /usr/bin/time: the largest child so far (an upper bound)
+        peak = max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+    return seconds, peak, done.stdout
+
+
+def build_vars(start: date, end: date) -> dict:
+    # The same variables run_job passes to dbt (nightly_metrics/job.py).
+    return {
+        "as_of_start": str(start),
+        "as_of_end": str(end),
+        "escalation_lookback_days": LOOKBACK_DAYS,
+        "write_back": True,
+        "missing_source_days_severity": "error",
+    }
+
+
+def dbt_build(uri: str, start: date, end: date) -> dict:
+    """The runner's dbt build, in process, with a target path we keep, so the
+    in-database time can be read from run_results.json."""
+    settings = parse_database_url(uri)
+    args = [
+        "build",
+        "--vars",
+        json.dumps(build_vars(start, end)),
+        "--exclude-resource-type",
+        "unit_test",
+    ]
+    with tempfile.TemporaryDirectory(prefix="benchmark-target-") as tmp:
+        for attempt in range(3):
+            outcome = job.invoke_dbt(args, settings, TARGET_SCHEMA, quiet=True, target_path=tmp)
+            failure = f"{outcome.failed_nodes} {outcome.exception}"
+            if not outcome.success and "deadlock detected" in failure and attempt < 2:
+                DEADLOCKS.append(f"dbt build {start}..{end}")
+                log("deadlock in the project's build; rerunning")
+                continue
+            break
+        if not outcome.success:
+            raise SystemExit(
+                f"dbt build failed: {outcome.failed_nodes} {outcome.failed_tests}"
+                f" {outcome.exception}"
+            )
+        results = json.loads((Path(tmp) / "run_results.json").read_text())
+    nodes = []
+    for node in results["results"]:
+        execute = sum(
+            (
+                datetime.fromisoformat(t["completed_at"].replace("Z", "+00:00"))
+                - datetime.fromisoformat(t["started_at"].replace("Z", "+00:00"))
+            ).total_seconds()
+            for t in node.get("timing", [])
+            if t["name"] == "execute" and t.get("started_at") and t.get("completed_at")
+        )
+        nodes.append((node["unique_id"], execute))
+    return {
+        "wall": outcome.seconds,
+        "in_db": sum(seconds for _, seconds in nodes),
+        "nodes": sorted(nodes, key=lambda n: -n[1]),
+    }
+
+
+def server_statement_time(server, uri: str, name: str, start: date, end: date) -> tuple:
+    """One dbt build with log_min_duration_statement = 0 on the database: the
+    sum of the server-side durations of every statement it sent (the database's
+    own share of the in-database time, without dbt's per-node overhead) and the
+    slowest statements."""
+    log_file = server.pgdata / "log"
+    with psycopg.connect(server.get_uri(), autocommit=True) as conn:
+        conn.execute(f'alter database "{name}" set log_min_duration_statement = 0')
+    offset = log_file.stat().st_size
+    try:
+        build = dbt_build(uri, start, end)
+    finally:
+        with psycopg.connect(server.get_uri(), autocommit=True) as conn:
+            conn.execute(f'alter database "{name}" reset log_min_duration_statement')
+    with log_file.open(encoding="utf-8", errors="replace") as handle:
+        handle.seek(offset)
+        text = handle.read()
+    found = re.findall(
+        r"LOG:  duration: ([0-9.]+) ms  statement: ((?:.|\n(?!\d{4}-\d{2}-\d{2} ))*)", text
+    )
+    statements = [(float(ms) / 1000, " ".join(sql.split())) for ms, sql in found]
+    statements.sort(key=lambda item: -item[0])
+    return sum(seconds for seconds, _ in statements), len(statements), statements[:5], build
+
+
+def dbt_startup(uri: str) -> float:
+    """Python start, dbt import and a full project parse (what every run pays
+    before its first query), as a subprocess."""
+    code = (
+        "import json, sys, tempfile; from nightly_metrics import job;"
+        "from nightly_metrics.database_url import parse_database_url as p;"
+        f"v = json.dumps({build_vars(AS_OF, AS_OF)!r});"
+        "t = tempfile.mkdtemp();"
+        f"o = job.invoke_dbt(['parse', '--vars', v], p({uri!r}), 'nightly_metrics', target_path=t);"
+        "sys.exit(0 if o.success else 1)"
+    )
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=PROJECT_DIR, capture_output=True)
+    return time.perf_counter() - started
+
+
+# ---------------------------------------------------------------------------
+# The hand-written baseline: one query for both metrics
+# ---------------------------------------------------------------------------
+
+_OFFSET = r"([Zz]|[+-][0-9]{2}:[0-9]{2})"
+_ISO = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?" + _OFFSET + "?$"
+
+
+def _iso_utc(text: str) -> str:
+    """A usable (1970-9999) UTC timestamp from ISO-8601 text, else null; never an error."""
+    with_offset = f"({text} || case when {text} ~ '{_OFFSET}$' then '' else 'Z' end)"
+    parsed = f"(cast({with_offset} as timestamptz) at time zone 'UTC')"
+    return (
+        f"case when {text} ~ '{_ISO}' and pg_input_is_valid({with_offset}, 'timestamptz')"
+        f" then case when {parsed} >= timestamp '1970-01-01' and {parsed} < timestamp"
+        f" '10000-01-01' then {parsed} end end"
+    )
+
+
+def _canonical_id(text: str) -> str:
+    return f"coalesce(nullif(ltrim({text}, '0'), ''), '0')"
+
+
+def candidates_sql(snapshots: str, day_column: str = "") -> str:
+    """Usable breaches (cid, breached_at[, day]) of the escalation snapshots in `snapshots`."""
+    day = f", s.{day_column}" if day_column else ""
+    epoch = "(e->>'created_at')"
+    sla = "(s.metadata->>'slaMinutes')"
+    return f"""
+    select {_canonical_id("(e->>'conversationId')")} as cid,
+           {_iso_utc("(e->>'breachedAt')")} as breached_at{day}
+    from {snapshots} as s
+    cross join lateral jsonb_array_elements(
+        case when jsonb_typeof(s.metadata->'breaches') = 'array'
+             then s.metadata->'breaches' else '[]'::jsonb end) as e
+    where jsonb_typeof(e->'conversationId') in ('number', 'string')
+      and (e->>'conversationId') ~ '^[0-9]+$'
+      and jsonb_typeof(e->'breachedAt') = 'string'
+    union all
+    select {_canonical_id("(e->>'id')")},
+           coalesce(
+               case when jsonb_typeof(e->'breachedAt') = 'string'
+                    then {_iso_utc("(e->>'breachedAt')")} end,
+               case when t.due_epoch >= 0 and t.due_epoch < 253402300800
+                    then timestamp '1970-01-01' + t.due_epoch * interval '1 second' end
+           ){day}
+    from {snapshots} as s
+    cross join lateral jsonb_array_elements(
+        case when jsonb_typeof(s.value) = 'array' then s.value else '[]'::jsonb end) as e
+    cross join lateral (
+        select extract(epoch from coalesce(
+                   case when jsonb_typeof(e->'createdAt') = 'string'
+                        then {_iso_utc("(e->>'createdAt')")} end,
+                   case when jsonb_typeof(e->'lastMessageAt') = 'string'
+                        then {_iso_utc("(e->>'lastMessageAt')")} end,
+                   case when jsonb_typeof(e->'created_at') = 'number'
+                        then case when cast({epoch} as numeric) >= 0
+                                   and cast({epoch} as numeric) < 253402300800
+                             then timestamp '1970-01-01'
+                                  + cast({epoch} as float8) * interval '1 second' end end
+               ))::float8
+               + case when jsonb_typeof(s.metadata->'slaMinutes') = 'number'
+                      then case when abs(cast({sla} as numeric)) < 1e10
+                                then cast({sla} as float8) * 60 end end
+               as due_epoch
+    ) as t
+    where e->'slaBreached' = 'true'::jsonb
+      and jsonb_typeof(e->'id') = 'number' and (e->>'id') ~ '^[0-9]+$'
+    """
+
+
+def handwritten_query() -> str:
+    """Both metrics for one as-of date, exactly per the contract, in one statement."""
+    return f"""
+with params as (
+    select cast(%(as_of)s as timestamp) as window_end,
+           cast(%(as_of)s as timestamp) - interval '{WINDOW_DAYS} days' as window_start,
+           cast(%(as_of)s as timestamp) - interval '{WINDOW_DAYS} days'
+               - make_interval(days => %(lookback)s) as read_start
+),
+active as (
+    select distinct f."shopDomain" as shop
+    from "DashboardFact" as f, params as p
+    where f."factType" = 'dashboard.session.opened'
+      and f."createdAt" >= p.window_start and f."createdAt" < p.window_end
+      and f."shopDomain" <> '__aggregate__' and f."shopDomain" !~ '^[[:space:]]*$'
+),
+deciding as (
+    select distinct d."shopDomain" as shop
+    from "DecisionLog" as d, params as p
+    where d.scope = 'ops' and d."createdAt" >= p.window_start and d."createdAt" < p.window_end
+),
+activation as (
+    select count(*) as total, count(deciding.shop) as activated
+    from active left join deciding on deciding.shop = active.shop
+),
+snapshots as materialized (
+    select f.value, f.metadata
+    from "DashboardFact" as f, params as p
+    where f."factType" = 'chatwoot.escalations'
+      and f."createdAt" >= p.read_start and f."createdAt" < p.window_end
+),
+candidates as ({candidates_sql("snapshots")}),
+breaches as (
+    select cid, min(breached_at) as breached_at
+    from candidates where breached_at is not null
+    group by cid
+),
+resolutions as (
+    select {_canonical_id('substr(d."externalRef", 10)')} as cid, d."createdAt" as at
+    from "DecisionLog" as d, params as p
+    where d.scope = 'ops' and d."externalRef" ~ '^chatwoot:[0-9]+$'
+      and d."createdAt" < p.window_end
+      and d."createdAt" >= (select min(breached_at) from breaches)
+),
+sample as (
+    select cast(extract(epoch from (min(r.at) - b.breached_at)) / 60 as double precision)
+           as minutes
+    from breaches as b
+    join resolutions as r on r.cid = b.cid and r.at >= b.breached_at
+    group by b.cid, b.breached_at
+    having min(r.at) >= (select window_start from params)
+),
+sla as (
+    select count(*) as n,
+           percentile_cont(0.5) within group (order by minutes) as median,
+           percentile_cont(0.9) within group (order by minutes) as p90
+    from sample
+)
+select activation.total, activation.activated,
+       case when activation.total = 0 then 0
+            else round(cast(activation.activated as numeric) / activation.total, 4) end,
+       sla.n, round(cast(sla.median as numeric), 2), round(cast(sla.p90 as numeric), 2)
+from activation, sla
+"""
+
+
+def setbased_query() -> str:
+    """Both metrics for every as-of date in [start, end], in one statement."""
+    return f"""
+with dates as (
+    select cast(d as date) as as_of
+    from generate_series(cast(%(start)s as timestamp), cast(%(end)s as timestamp),
+                         interval '1 day') as d
+),
+bounds as (
+    select cast(%(start)s as timestamp) - interval '{WINDOW_DAYS} days' as window_start,
+           cast(%(start)s as timestamp) - interval '{WINDOW_DAYS} days'
+               - make_interval(days => %(lookback)s) as read_start,
+           cast(%(end)s as timestamp) as window_end
+),
+session_days as (
+    select f."shopDomain" as shop, cast(f."createdAt" as date) as day
+    from "DashboardFact" as f, bounds as b
+    where f."factType" = 'dashboard.session.opened'
+      and f."createdAt" >= b.window_start and f."createdAt" < b.window_end
+      and f."shopDomain" <> '__aggregate__' and f."shopDomain" !~ '^[[:space:]]*$'
+    group by 1, 2
+),
+decision_days as (
+    select d."shopDomain" as shop, cast(d."createdAt" as date) as day
+    from "DecisionLog" as d, bounds as b
+    where d.scope = 'ops' and d."shopDomain" is not null
+      and d."createdAt" >= b.window_start and d."createdAt" < b.window_end
+    group by 1, 2
+),
+active as (
+    select dates.as_of, s.shop
+    from dates join session_days as s
+      on s.day >= dates.as_of - {WINDOW_DAYS} and s.day < dates.as_of
+    group by 1, 2
+),
+deciding as (
+    select dates.as_of, d.shop
+    from dates join decision_days as d
+      on d.day >= dates.as_of - {WINDOW_DAYS} and d.day < dates.as_of
+    group by 1, 2
+),
+activation as (
+    select a.as_of, count(*) as total, count(d.shop) as activated
+    from active as a left join deciding as d on d.as_of = a.as_of and d.shop = a.shop
+    group by a.as_of
+),
+snapshots as materialized (
+    select f.value, f.metadata, cast(f."createdAt" as date) as day
+    from "DashboardFact" as f, bounds as b
+    where f."factType" = 'chatwoot.escalations'
+      and f."createdAt" >= b.read_start and f."createdAt" < b.window_end
+),
+candidates as ({candidates_sql("snapshots", "day")}),
+conversation_days as materialized (
+    select cid, day, min(breached_at) as breached_at
+    from candidates where breached_at is not null
+    group by cid, day
+),
+breaches as materialized (
+    select dates.as_of, c.cid, min(c.breached_at) as breached_at
+    from dates join conversation_days as c
+      on c.day >= dates.as_of - {WINDOW_DAYS + LOOKBACK_DAYS} and c.day < dates.as_of
+    group by 1, 2
+),
+resolutions as (
+    select {_canonical_id('substr(d."externalRef", 10)')} as cid, d."createdAt" as at
+    from "DecisionLog" as d, bounds as b
+    where d.scope = 'ops' and d."externalRef" ~ '^chatwoot:[0-9]+$'
+      and d."createdAt" < b.window_end
+      and d."createdAt" >= (select min(breached_at) from conversation_days)
+),
+resolved as (
+    select p.cid, p.breached_at, min(r.at) as resolved_at
+    from (select distinct cid, breached_at from breaches) as p
+    join resolutions as r on r.cid = p.cid and r.at >= p.breached_at
+    group by 1, 2
+),
+sla as (
+    select b.as_of, count(*) as n,
+           percentile_cont(0.5) within group (order by cast(
+               extract(epoch from (r.resolved_at - b.breached_at)) / 60 as double precision))
+               as median,
+           percentile_cont(0.9) within group (order by cast(
+               extract(epoch from (r.resolved_at - b.breached_at)) / 60 as double precision))
+               as p90
+    from breaches as b
+    join resolved as r on r.cid = b.cid and r.breached_at = b.breached_at
+    where r.resolved_at >= cast(b.as_of as timestamp) - interval '{WINDOW_DAYS} days'
+      and r.resolved_at < cast(b.as_of as timestamp)
+    group by b.as_of
+)
+select dates.as_of, coalesce(a.total, 0), coalesce(a.activated, 0),
+       case when coalesce(a.total, 0) = 0 then 0
+            else round(cast(a.activated as numeric) / a.total, 4) end,
+       coalesce(s.n, 0), round(cast(s.median as numeric), 2), round(cast(s.p90 as numeric), 2)
+from dates
+left join activation as a on a.as_of = dates.as_of
+left join sla as s on s.as_of = dates.as_of
+order by dates.as_of
+"""
+
+
+def timed_query(uri: str, query: str, params: dict) -> tuple[float, list[tuple]]:
+    with connect(uri, autocommit=True) as conn:
+        started = time.perf_counter()
+        rows = conn.execute(query, params).fetchall()
+        return time.perf_counter() - started, rows
+
+
+def written_figures(uri: str, start: date, end: date) -> dict[date, tuple]:
+    """(total, activated, rate, sampleSize, median, p90) per as-of date, as written."""
+    with connect(uri, autocommit=True) as conn:
+        rows = conn.execute(
+            'select "factType", "createdAt", value from "DashboardFact"'
+            ' where "shopDomain" = %s and "factType" = any(%s)'
+            ' and "createdAt" >= %s and "createdAt" <= %s',
+            ("__aggregate__", METRIC_TYPES, start, end),
+        ).fetchall()
+    out: dict[date, dict] = {}
+    for fact_type, created, value in rows:
+        out.setdefault(created.date(), {})[fact_type] = value
+    figures = {}
+    for day, facts in out.items():
+        a = facts["metrics.activation.rolling7d"]
+        s = facts["metrics.sla_resolution.rolling7d"]
+        figures[day] = (
+            a["totalActiveShops"],
+            a["activatedShops"],
+            a["activationRate"],
+            s["sampleSize"],
+            s["medianMinutes"],
+            s["p90Minutes"],
+        )
+    return figures
+
+
+def same_figures(a: tuple, b: tuple) -> bool:
+    def norm(x):
+        return None if x is None else Decimal(str(x))
+
+    return all(norm(x) == norm(y) for x, y in zip(a, b, strict=True))
+
+
+# ---------------------------------------------------------------------------
+# The earlier script's algorithm (scripts/ops/run-nightly-metrics.ts), ported
+# ---------------------------------------------------------------------------
+
+
+def _js_date(text) -> datetime | None:
+    """new Date(text) for the spellings the payloads use (no offset = UTC here)."""
+    if not isinstance(text, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(text.replace("z", "Z"))
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC).replace(tzinfo=None)
+
+
+def earlier_script(uri: str, now: datetime) -> dict:
+    """The earlier script's computation: rows of [now - 7 days, now) loaded into
+    memory; activation as distinct shops; for every breach of every snapshot in
+    the window (once per snapshot), a scan of the decisions for the first one
+    referencing its conversation, dropped when it came before the breach;
+    nearest-rank percentiles sorted[floor(n * q)]. It appended a row per run;
+    the port computes the row and does not write it."""
+    start = now - timedelta(days=WINDOW_DAYS)
+    with connect(uri, autocommit=True) as conn:
+        sessions = conn.execute(
+            'select "shopDomain" from "DashboardFact" where "factType" ='
+            ' \'dashboard.session.opened\' and "createdAt" >= %s and "createdAt" < %s',
+            (start, now),
+        ).fetchall()
+        decisions = conn.execute(
+            'select "shopDomain", "externalRef", "createdAt" from "DecisionLog"'
+            ' where scope = \'ops\' and "createdAt" >= %s and "createdAt" < %s'
+            ' order by "createdAt"',
+            (start, now),
+        ).fetchall()
+        escalations = conn.execute(
+            'select metadata from "DashboardFact" where "factType" = \'chatwoot.escalations\''
+            ' and "createdAt" >= %s and "createdAt" < %s order by "createdAt"',
+            (start, now),
+        ).fetchall()
+    active = {shop for (shop,) in sessions if shop and shop.strip() and shop != "__aggregate__"}
+    deciding = {shop for shop, _, _ in decisions if shop}
+    activated = len(active & deciding)
+    durations: list[float] = []
+    for (metadata,) in escalations:
+        breaches = metadata.get("breaches") if isinstance(metadata, dict) else None
+        if not isinstance(breaches, list):
+            continue
+        for breach in breaches:
+            if not isinstance(breach, dict):
+                continue
+            ref = f"chatwoot:{breach.get('conversationId')}"
+            breached_at = _js_date(breach.get("breachedAt"))
+            if breached_at is None:
+                continue
+            match = None
+            for decision in decisions:  # decisions.find(d => d.externalRef === ref)
+                if decision[1] == ref:
+                    match = decision
+                    break
+            if match is None or match[2] < breached_at:
+                continue
+            durations.append((match[2] - breached_at).total_seconds() / 60)
+    durations.sort()
+    n = len(durations)
+    return {
+        "totalActiveShops": len(active),
+        "activatedShops": activated,
+        "activationRate": round(activated / len(active), 4) if active else 0,
+        "sampleSize": n,
+        "medianMinutes": round(durations[math.floor(n * 0.5)], 2) if n else None,
+        "p90Minutes": round(durations[math.floor(n * 0.9)], 2) if n else None,
+    }
+
+
+# ---------------------------------------------------------------------------
+# Data
+# ---------------------------------------------------------------------------
+
+
+def loaded_marker(scale: str, history: int) -> str:
+    return f"benchmark scale={scale} history={history} seed={SEED} as_of={AS_OF} v1"
+
+
+def database_comment(server, name: str) -> str | None:
+    with psycopg.connect(server.get_uri(), autocommit=True) as conn:
+        row = conn.execute(
+            "select shobj_description(oid, 'pg_database') from pg_database where datname = %s",
+            (name,),
+        ).fetchone()
+    return row[0] if row else None
+
+
+def set_comment(server, name: str, comment: str) -> None:
+    with psycopg.connect(server.get_uri(), autocommit=True) as conn:
+        conn.execute(f'comment on database "{name}" is ' + "'" + comment + "'")
+
+
+def load_scale(server, scale_name: str) -> tuple[str, float | None]:
+    name = f"bench_{scale_name.lower()}"
+    marker = loaded_marker(scale_name, synthetic.SCALES[scale_name].history_days)
+    if database_comment(server, name) == marker:
+        log(f"{name}: already loaded, reusing it")
+        return server.get_uri(database=name), None
+    uri = create_database(server, name, drop_existing=True)
+    started = time.perf_counter()
+    with psycopg.connect(uri, autocommit=True) as conn:
+        synthetic.create_source_tables(conn)
+        counts = synthetic.generate(conn, synthetic.SCALES[scale_name], as_of=AS_OF, seed=SEED)
+        conn.execute('vacuum (analyze) "DashboardFact", "DecisionLog"')
+    seconds = time.perf_counter() - started
+    log(
+        f"{name}: loaded {counts['DashboardFact']} facts, {counts['DecisionLog']} decisions"
+        f" in {seconds:.0f}s"
+    )
+    set_comment(server, name, marker)
+    return uri, seconds
+
+
+def load_short_history(server, scale_name: str, full_uri: str) -> str:
+    """A database holding only the last 60 days of the full one, row for row
+    (same ids), so every window's data is identical."""
+    name = f"bench_{scale_name.lower()}_h{SHORT_HISTORY_DAYS}"
+    marker = loaded_marker(scale_name, SHORT_HISTORY_DAYS)
+    if database_comment(server, name) == marker:
+        return server.get_uri(database=name)
+    uri = create_database(server, name, drop_existing=True)
+    first = datetime(AS_OF.year, AS_OF.month, AS_OF.day) - timedelta(days=SHORT_HISTORY_DAYS)
+    with (
+        psycopg.connect(uri, autocommit=True) as dst,
+        psycopg.connect(full_uri, autocommit=True) as src,
+    ):
+        synthetic.create_source_tables(dst)
+        for table, condition in (
+            (
+                "DashboardFact",
+                "not (\"shopDomain\" = '__aggregate__' and \"factType\" like 'metrics.%%')",
+            ),
+            ("DecisionLog", "true"),
+        ):
+            with (
+                src.cursor().copy(
+                    f'copy (select * from "{table}" where "createdAt" >= %s and {condition}'
+                    " order by id) to stdout",
+                    (first,),
+                ) as out,
+                dst.cursor().copy(f'copy "{table}" from stdin') as into,
+            ):
+                for block in out:
+                    into.write(block)
+            dst.execute(
+                f"select setval(pg_get_serial_sequence('\"{table}\"', 'id'),"
+                f' (select max(id) from "{table}"))'
+            )
+        dst.execute('vacuum (analyze) "DashboardFact", "DecisionLog"')
+    set_comment(server, name, marker)
+    return uri
+
+
+WINDOW_ROWS_SQL = """
+select count(*), md5(string_agg(md5(row_text), '' order by row_text)) from (
+    select concat_ws('|', "shopDomain", "factType", "createdAt", value::text, metadata::text)
+        as row_text
+    from "DashboardFact"
+    where "createdAt" >= %(read_start)s and "createdAt" < %(end)s
+      and not ("shopDomain" = '__aggregate__' and "factType" like 'metrics.%%')
+    union all
+    select concat_ws('|', scope, "shopDomain", "externalRef", "createdAt")
+    from "DecisionLog" where "createdAt" >= %(read_start)s and "createdAt" < %(end)s
+) as rows
+"""
+
+
+def window_rows(uri: str) -> tuple[int, str]:
+    end = datetime(AS_OF.year, AS_OF.month, AS_OF.day)
+    with connect(uri, autocommit=True) as conn:
+        return conn.execute(
+            WINDOW_ROWS_SQL,
+            {
+                "read_start": end - timedelta(days=WINDOW_DAYS + LOOKBACK_DAYS),
+                "end": end,
+            },
+        ).fetchone()
+
+
+def warm(uri: str) -> None:
+    with connect(uri, autocommit=True) as conn:
+        try:
+            conn.execute("create extension if not exists pg_prewarm")
+            for rel in ("DashboardFact", "DecisionLog"):
+                conn.execute("select pg_prewarm(%s::regclass)", (f'"{rel}"',))
+        except psycopg.Error:
+            pass
+        # Reading every page also puts the files in the OS cache.
+        conn.execute('select count(*), sum(length(value::text)) from "DashboardFact"')
+        conn.execute('select count(*) from "DecisionLog"')
+
+
+def reset_project(uri: str) -> None:
+    """Back to a fresh deployment: no dbt schemas, none of our rows in "DashboardFact"."""
+    with connect(uri, autocommit=True) as conn:
+        for (schema,) in conn.execute(
+            "select nspname from pg_namespace where nspname like %s", (TARGET_SCHEMA + "%",)
+        ).fetchall():
+            conn.execute(f'drop schema "{schema}" cascade')
+        conn.execute(
+            'delete from "DashboardFact" where "shopDomain" = %s and "factType" = any(%s)',
+            ("__aggregate__", METRIC_TYPES),
+        )
+
+
+# ---------------------------------------------------------------------------
+# The benchmark of one scale
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class ScaleResult:
+    scale: str
+    rows: dict[str, int] = field(default_factory=dict)
+    figures: dict[str, Figure] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    slowest_nodes: list[tuple[str, float]] = field(default_factory=list)
+    peak_kib: int = 0
+    earlier: dict = field(default_factory=dict)
+    project: tuple = ()
+
+    def add(self, key: str, label: str, value: float, note: str = "") -> None:
+        fig = self.figures.setdefault(key, Figure(label, note=note))
+        fig.samples.append(value)
+
+
+def bench_scale(server, scale_name: str, repeat: int, sample_runs: int) -> ScaleResult:
+    result = ScaleResult(scale_name)
+    uri, load_seconds = load_scale(server, scale_name)
+    short_uri = load_short_history(server, scale_name, uri)
+    with connect(uri, autocommit=True) as conn:
+        result.rows = {
+            "DashboardFact": conn.execute('select count(*) from "DashboardFact"').fetchone()[0],
+            "DecisionLog": conn.execute('select count(*) from "DecisionLog"').fetchone()[0],
+        }
+    if load_seconds:
+        result.notes.append(f"load (generate + COPY + vacuum analyze): {load_seconds:.0f} s")
+    log(f"{scale_name}: warming the cache")
+    warm(uri)
+    warm(short_uri)
+    nightly = ["run", "--as-of", str(AS_OF)]
+    backfill_start = AS_OF - timedelta(days=BACKFILL_DAYS - 1)
+
+    # The nightly run: the first (cold) build of a fresh deployment, then steady state.
+    reset_project(uri)
+    log(f"{scale_name}: nightly run, first build")
+    seconds, peak, _ = cli(uri, nightly)
+    result.add("nightly_cold", "nightly run, first build (cold), whole command", seconds)
+    result.peak_kib = max(result.peak_kib, peak or 0)
+    for i in range(repeat):
+        log(f"{scale_name}: nightly run {i + 1}/{repeat}")
+        seconds, peak, _ = cli(uri, nightly)
+        result.add("nightly_cmd", "nightly run, whole command", seconds)
+        result.peak_kib = max(result.peak_kib, peak or 0)
+    for _ in range(repeat):
+        build = dbt_build(uri, AS_OF, AS_OF)
+        result.add("nightly_db", "nightly run, in-database time (dbt run_results)", build["in_db"])
+        result.add(
+            "nightly_dbt_wall", "nightly run, dbt build wall time (in process)", build["wall"]
+        )
+        result.slowest_nodes = build["nodes"][:6]
+    seconds, count, slowest, _ = server_statement_time(
+        server, uri, f"bench_{scale_name.lower()}", AS_OF, AS_OF
+    )
+    result.add(
+        "nightly_server", "nightly run, server-side time of its statements (server log)", seconds
+    )
+    result.notes.append(
+        f"nightly build: {count} statements; slowest server-side: "
+        + "; ".join(f"{sec:.2f} s `{sql[:160]}…`" for sec, sql in slowest)
+    )
+    for _ in range(repeat):
+        result.add(
+            "dbt_startup", "dbt start-up (python + dbt import + project parse)", dbt_startup(uri)
+        )
+
+    # The hand-written baseline, checked against what the project wrote.
+    params = {"as_of": AS_OF, "lookback": LOOKBACK_DAYS}
+    timed_query(uri, handwritten_query(), params)  # warm-up
+    for _ in range(repeat):
+        seconds, rows = timed_query(uri, handwritten_query(), params)
+        result.add("query", "hand-written query, both metrics (baseline)", seconds)
+    mine = tuple(rows[0])
+    project = written_figures(uri, AS_OF, AS_OF)[AS_OF]
+    result.project = project
+    if not same_figures(mine, project):
+        raise SystemExit(
+            f"{scale_name}: the hand-written query gives {mine}, the project wrote"
+            f" {project} for {AS_OF}"
+        )
+    log(f"{scale_name}: hand-written query matches the project: {project}")
+
+    # The earlier script's algorithm.
+    now = datetime(AS_OF.year, AS_OF.month, AS_OF.day)
+    for _ in range(repeat):
+        started = time.perf_counter()
+        result.earlier = earlier_script(uri, now)
+        result.add(
+            "earlier",
+            "earlier script's algorithm (ported, in memory)",
+            time.perf_counter() - started,
+        )
+
+    # 400 days against 60 days of history, same window data.
+    full_rows, short_rows = window_rows(uri), window_rows(short_uri)
+    if full_rows == short_rows:
+        result.notes.append(
+            f"60-day database: the last {SHORT_HISTORY_DAYS} days of the 400-day one, copied row"
+            f" for row; the run's read window ({full_rows[0]} rows) is identical (md5 checked)"
+        )
+    else:
+        result.notes.append(f"60-day database: window rows DIFFER: {full_rows} vs {short_rows}")
+    reset_project(short_uri)
+    cli(short_uri, nightly)
+    for _ in range(repeat):
+        seconds, _, _ = cli(short_uri, nightly)
+        result.add("h60_cmd", "nightly run over 60 days of history, whole command", seconds)
+    for _ in range(repeat):
+        result.add(
+            "h60_db",
+            "nightly run over 60 days of history, in-database time",
+            dbt_build(short_uri, AS_OF, AS_OF)["in_db"],
+        )
+    if written_figures(short_uri, AS_OF, AS_OF)[AS_OF] != project:
+        result.notes.append("60-day database: figures differ from the 400-day one!")
+
+    # 365 single-date runs, extrapolated from consecutive dates after a fresh deployment.
+    reset_project(uri)
+    for i in range(sample_runs):
+        log(f"{scale_name}: single-date run {i + 1}/{sample_runs}")
+        seconds, _, _ = cli(uri, ["run", "--as-of", str(backfill_start + timedelta(days=i))])
+        result.add("single_sample", "one single-date run (sample, whole command)", seconds)
+    single = result.figures["single_sample"]
+    result.figures["single_365"] = Figure(
+        f"{BACKFILL_DAYS} single-date runs (extrapolated: {BACKFILL_DAYS} × sample)",
+        [s * BACKFILL_DAYS for s in single.samples],
+    )
+
+    # The 365-day backfill through the project, each from a fresh deployment.
+    backfill = ["backfill", "--start", str(backfill_start), "--end", str(AS_OF)]
+    for i in range(repeat):
+        reset_project(uri)
+        log(f"{scale_name}: backfill {i + 1}/{repeat} (whole command)")
+        seconds, peak, _ = cli(uri, backfill)
+        result.add("backfill_cmd", f"{BACKFILL_DAYS}-day backfill, whole command (fresh)", seconds)
+        result.peak_kib = max(result.peak_kib, peak or 0)
+    for i in range(repeat):
+        reset_project(uri)
+        log(f"{scale_name}: backfill {i + 1}/{repeat} (in-database time)")
+        build = dbt_build(uri, backfill_start, AS_OF)
+        result.add(
+            "backfill_db", f"{BACKFILL_DAYS}-day backfill, in-database time (fresh)", build["in_db"]
+        )
+        result.backfill_nodes = build["nodes"][:6]
+    reset_project(uri)
+    seconds, count, slowest, _ = server_statement_time(
+        server, uri, f"bench_{scale_name.lower()}", backfill_start, AS_OF
+    )
+    result.add(
+        "backfill_server",
+        f"{BACKFILL_DAYS}-day backfill (fresh), server-side time of its statements (server log)",
+        seconds,
+    )
+    result.notes.append(
+        f"fresh backfill: {count} statements; slowest server-side: "
+        + "; ".join(f"{sec:.2f} s `{sql[:160]}…`" for sec, sql in slowest)
+    )
+    build = dbt_build(uri, backfill_start, AS_OF)
+    result.add(
+        "backfill_db_rerun",
+        f"{BACKFILL_DAYS}-day backfill rerun, in-database time (snapshots already parsed)",
+        build["in_db"],
+    )
+
+    # The set-based 365-day query, checked against the backfill's facts.
+    sb_params = {"start": backfill_start, "end": AS_OF, "lookback": LOOKBACK_DAYS}
+    for _ in range(repeat):
+        seconds, rows = timed_query(uri, setbased_query(), sb_params)
+        result.add("setbased", f"set-based {BACKFILL_DAYS}-day query", seconds)
+    written = written_figures(uri, backfill_start, AS_OF)
+    mismatches = [r for r in rows if not same_figures(tuple(r[1:]), written.get(r[0], (None,) * 6))]
+    if mismatches:
+        raise SystemExit(
+            f"{scale_name}: the set-based query differs from the backfill on"
+            f" {len(mismatches)} dates, e.g. {mismatches[0]} vs"
+            f" {written.get(mismatches[0][0])}"
+        )
+    log(f"{scale_name}: set-based query matches the backfill on all {len(rows)} dates")
+
+    # Leave the database as a nightly deployment would be.
+    return result
+
+
+# ---------------------------------------------------------------------------
+# Report
+# ---------------------------------------------------------------------------
+
+ORDER = [
+    "nightly_cold",
+    "nightly_cmd",
+    "nightly_dbt_wall",
+    "nightly_db",
+    "nightly_server",
+    "dbt_startup",
+    "query",
+    "earlier",
+    "h60_cmd",
+    "h60_db",
+    "backfill_cmd",
+    "backfill_db",
+    "backfill_server",
+    "backfill_db_rerun",
+    "setbased",
+    "single_sample",
+    "single_365",
+]
+
+
+def targets(r: ScaleResult) -> list[tuple[str, bool, str]]:
+    f = {k: v.median for k, v in r.figures.items()}
+    out = []
+
+    def check(name, value, limit, unit_text):
+        met = value <= limit
+        gap = "" if met else f"; gap {value - limit:+.2f} s ({value / limit:.2f}× the limit)"
+        out.append((name, met, f"{unit_text}{gap}"))
+
+    check(
+        "nightly in-database time ≤ hand-written query",
+        f["nightly_db"],
+        f["query"],
+        f"{f['nightly_db']:.2f} s vs {f['query']:.2f} s",
+    )
+    check(
+        "whole command ≤ query + dbt start-up",
+        f["nightly_cmd"],
+        f["query"] + f["dbt_startup"],
+        f"{f['nightly_cmd']:.2f} s vs {f['query']:.2f} + {f['dbt_startup']:.2f} ="
+        f" {f['query'] + f['dbt_startup']:.2f} s",
+    )
+    ratio = f["nightly_db"] / f["h60_db"]
+    out.append(
+        (
+            "nightly over 400 days within 1.2× of over 60 days (in-database)",
+            ratio <= 1.2,
+            f"{f['nightly_db']:.2f} s vs {f['h60_db']:.2f} s = {ratio:.2f}×",
+        )
+    )
+    ratio_cmd = f["nightly_cmd"] / f["h60_cmd"]
+    out.append(
+        (
+            "nightly over 400 days within 1.2× of over 60 days (whole command)",
+            ratio_cmd <= 1.2,
+            f"{f['nightly_cmd']:.2f} s vs {f['h60_cmd']:.2f} s = {ratio_cmd:.2f}×",
+        )
+    )
+    check(
+        "365-day backfill (in-database, fresh) ≤ 1.5× set-based query",
+        f["backfill_db"],
+        1.5 * f["setbased"],
+        f"{f['backfill_db']:.2f} s vs 1.5 × {f['setbased']:.2f} = {1.5 * f['setbased']:.2f} s",
+    )
+    speedup = f["single_365"] / f["backfill_cmd"]
+    out.append(
+        (
+            "365-day backfill ≥ 10× faster than 365 single-date runs (whole commands)",
+            speedup >= 10,
+            f"{f['single_365']:.0f} s / {f['backfill_cmd']:.1f} s = {speedup:.1f}×",
+        )
+    )
+    return out
+
+
+def machine_info(server) -> dict[str, str]:
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = ""
+    try:
+        kib = int(re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text()).group(1))
+        mem = f"{kib / 1024 / 1024:.1f} GiB"
+    except (OSError, AttributeError):
+        pass
+    with psycopg.connect(server.get_uri(), autocommit=True) as conn:
+        version = conn.execute("select version()").fetchone()[0]
+        settings = conn.execute(
+            "select name, setting, unit from pg_settings where name in ('work_mem',"
+            " 'shared_buffers', 'effective_cache_size', 'max_parallel_workers_per_gather',"
+            " 'jit', 'random_page_cost', 'maintenance_work_mem') order by name"
+        ).fetchall()
+    return {
+        "machine": f"{os.cpu_count()} cores ({cpu}); {mem} RAM;"
+        f" {platform.platform()}; Python {platform.python_version()}",
+        "postgres": version,
+        "load": " / ".join(f"{x:.2f}" for x in os.getloadavg()),
+        "settings": ", ".join(f"{n} = {s}{u or ''}" for n, s, u in settings),
+    }
+
+
+def render(results: list[ScaleResult], info: dict, argv: list[str]) -> str:
+    lines = ["# Benchmarks", ""]
+    lines += [
+        "Produced by `scripts/benchmark.py`; figures in seconds, median (min–max, runs).",
+        f"As-of date {AS_OF}, {LOOKBACK_DAYS}-day escalation look-back, seed {SEED}.",
+        "",
+        f"- Machine: {info['machine']}",
+        f"- PostgreSQL: {info['postgres']} (embedded wheel), defaults except"
+        f" `work_mem = {WORK_MEM}` (ALTER SYSTEM + reload)",
+        f"- Settings: {info['settings']}",
+        f"- Load average (1/5/15 min) when the report was written: {info['load']} on"
+        f" {os.cpu_count()} cores; the machine is shared, so other work can inflate any figure",
+        "",
+        "## Command",
+        "",
+        "```",
+        "export XDG_RUNTIME_DIR=/tmp/xdg",
+        ".venv/bin/python scripts/benchmark.py " + " ".join(argv),
+        "```",
+        "",
+        "What each line runs:",
+        "",
+        f"- nightly run: `DATABASE_URL=… nightly-metrics run --as-of {AS_OF}` (as"
+        " `python -m nightly_metrics.cli`, under `/usr/bin/time -v`). The first build of a fresh"
+        " deployment (dbt schemas dropped, our rows deleted) is reported apart; the steady-state"
+        " runs follow it (the incremental staging model already holds the earlier snapshots).",
+        "- in-database time: the same `dbt build --vars {as_of_start, as_of_end, …}"
+        " --exclude-resource-type unit_test` the runner issues, invoked in process with a kept"
+        " `--target-path`; the sum of every node's `execute` timing in `run_results.json`"
+        " (models, hooks, data tests).",
+        "- dbt start-up: a subprocess that imports the runner and runs `dbt parse` with the same"
+        " vars (the runner re-parses on every run because the vars change).",
+        "- hand-written query / set-based query: `handwritten_query()` / `setbased_query()` in"
+        " the script, one statement each, on a fresh connection; checked to equal the facts the"
+        " project wrote (the nightly date / all 365 backfilled dates).",
+        "- earlier script: `earlier_script()` in the script, the old algorithm ported to Python"
+        " (window `[now - 7 d, now)` with now = the as-of midnight, rows loaded into memory, a"
+        " linear scan of the decisions per breach per snapshot, nearest-rank percentiles); it"
+        " computes its row and does not write it.",
+        f"- backfill: `nightly-metrics backfill --start {AS_OF - timedelta(days=BACKFILL_DAYS - 1)}"
+        f" --end {AS_OF}` from a fresh deployment each time.",
+        "- 365 single-date runs: consecutive `nightly-metrics run --as-of …` from the backfill's"
+        " first date on a fresh deployment; the median of the sample × 365.",
+        f"- 60 days of history: a second database holding the last {SHORT_HISTORY_DAYS} days of"
+        " the 400-day one, copied row for row (same ids), so the run's read window is identical"
+        " (checked by md5); the generator itself cannot give the same window with a shorter"
+        " history (its random stream runs day by day from the first day).",
+        "- peak memory: `Maximum resident set size` of the runner process from `/usr/bin/time -v`"
+        " (the PostgreSQL server's memory is not included).",
+        "",
+    ]
+    if DEADLOCKS:
+        lines += [
+            f"Note: {len(DEADLOCKS)} build(s) failed with `deadlock detected` (dbt's two threads"
+            " replacing views at once) and were rerun; only the successful run is timed:"
+            f" {', '.join(DEADLOCKS)}.",
+            "",
+        ]
+    for r in results:
+        lines += [f"## Scale {r.scale}", ""]
+        lines.append(
+            f"{r.rows.get('DashboardFact', 0):,} `DashboardFact` rows,"
+            f" {r.rows.get('DecisionLog', 0):,} `DecisionLog` rows."
+        )
+        lines.append("")
+        lines += ["| measurement | seconds: median (min–max, runs) |", "| --- | --- |"]
+        for key in ORDER:
+            if key in r.figures:
+                lines.append(f"| {r.figures[key].label} | {r.figures[key].cell()} |")
+        lines.append(f"| runner peak memory (RSS) | {r.peak_kib / 1024:.0f} MiB |")
+        lines.append("")
+        lines += ["### Targets", "", "| target | met | figures |", "| --- | --- | --- |"]
+        for name, met, text in targets(r):
+            lines.append(f"| {name} | {'met' if met else '**not met**'} | {text} |")
+        lines.append("")
+        lines.append("### Figures compared")
+        lines.append("")
+        p = r.project
+        lines.append(
+            f"- project (and hand-written query) for {AS_OF}: active shops {p[0]},"
+            f" activated {p[1]}, rate {p[2]}; SLA sample {p[3]}, median {p[4]} min,"
+            f" p90 {p[5]} min"
+        )
+        e = r.earlier
+        lines.append(
+            f"- earlier script's algorithm: active shops {e['totalActiveShops']},"
+            f" activated {e['activatedShops']}, rate {e['activationRate']}; SLA sample"
+            f" {e['sampleSize']} (one per breach and snapshot), median"
+            f" {e['medianMinutes']} min, p90 {e['p90Minutes']} min"
+        )
+        lines.append("")
+        lines.append("### Slowest nodes of the steady-state nightly build (execute seconds)")
+        lines.append("")
+        for node, seconds in r.slowest_nodes:
+            lines.append(f"- `{node}`: {seconds:.2f}")
+        lines.append("")
+        if getattr(r, "backfill_nodes", None):
+            lines.append("### Slowest nodes of the fresh backfill (execute seconds)")
+            lines.append("")
+            for node, seconds in r.backfill_nodes:
+                lines.append(f"- `{node}`: {seconds:.2f}")
+            lines.append("")
+        if r.notes:
+            lines += ["### Notes", ""] + [f"- {n}" for n in r.notes] + [""]
+    return "\n".join(lines)
+
+
+def print_table(results: list[ScaleResult]) -> None:
+    labels = {k: None for r in results for k in ORDER if k in r.figures}
+    width = max(len(r.figures[k].label) for r in results for k in labels if k in r.figures)
+    header = f"{'measurement (s)':<{width}}" + "".join(f"  {r.scale:<30}" for r in results)
+    print(header)
+    print("-" * len(header))
+    for key in labels:
+        label = next(r.figures[key].label for r in results if key in r.figures)
+        cells = "".join(
+            f"  {(r.figures[key].cell() if key in r.figures else 'n/a'):<30}" for r in results
+        )
+        print(f"{label:<{width}}{cells}")
+    print(
+        f"{'runner peak memory (MiB)':<{width}}"
+        + "".join(f"  {r.peak_kib / 1024:<30.0f}" for r in results)
+    )
+    for r in results:
+        print(f"\nTargets at scale {r.scale}:")
+        for name, met, text in targets(r):
+            print(f"  [{'met' if met else 'NOT MET'}] {name}: {text}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--scales", default="S", help="comma-separated: S, M (default S)")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per figure (default 3)")
+    parser.add_argument(
+        "--single-runs", type=int, default=4, help="single-date runs in the sample (default 4)"
+    )
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=PROJECT_DIR / ".benchmark",
+        help="embedded PostgreSQL data folder parent (default .benchmark/)",
+    )
+    parser.add_argument("--output", type=Path, default=PROJECT_DIR / "BENCHMARKS.md")
+    args = parser.parse_args(argv)
+    scales = [s.strip() for s in args.scales.split(",") if s.strip()]
+    for s in scales:
+        if s not in ("S", "M"):
+            parser.error(f"unknown scale {s!r} (S or M)")
+
+    server = start_server(args.data_dir / "pgdata", cleanup_mode=None)
+    with psycopg.connect(server.get_uri(), autocommit=True) as conn:
+        conn.execute(f"alter system set work_mem = '{WORK_MEM}'")
+        conn.execute("select pg_reload_conf()")
+    time.sleep(0.5)
+    log(f"PostgreSQL: {machine_info(server)['settings']}")
+    results = [bench_scale(server, s, args.repeat, args.single_runs) for s in scales]
+    info = machine_info(server)
+    print_table(results)
+    shown = sys.argv[1:] if argv is None else argv
+    args.output.write_text(render(results, info, shown) + "\n")
+    log(f"wrote {args.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
