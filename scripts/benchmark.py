@@ -1169,7 +1169,16 @@ def main(argv: list[str] | None = None) -> int:
         if s not in ("S", "M"):
             parser.error(f"unknown scale {s!r} (S or M)")
 
-    server = start_server(args.data_dir / "pgdata", cleanup_mode=None)
+    # The loaded data stays in --data-dir for the next benchmark; the server stops.
+    server = start_server(args.data_dir / "pgdata", cleanup_mode="stop")
+    try:
+        return run_benchmark(server, args, argv)
+    finally:
+        server.cleanup()
+
+
+def run_benchmark(server, args: argparse.Namespace, argv: list[str] | None) -> int:
+    scales = [s.strip() for s in args.scales.split(",") if s.strip()]
     with psycopg.connect(server.get_uri(), autocommit=True) as conn:
         conn.execute(f"alter system set work_mem = '{WORK_MEM}'")
         conn.execute("select pg_reload_conf()")
