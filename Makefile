@@ -1,6 +1,7 @@
 # Two commands on a fresh machine (Python 3.11+, make, git):
 #   make demo   set everything up and run the job on an embedded PostgreSQL
-#   make test   set everything up and run every test (pytest, dbt unit tests, lint)
+#   make test   set everything up and run every test (pytest, dbt unit tests, lint);
+#               the Spark parity tests need Java 17+ on the PATH
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -11,7 +12,7 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[dev]"
+	$(BIN)/pip install --quiet -e ".[dev,spark]"
 	touch $(STAMP)
 
 demo: $(STAMP)

@@ -87,3 +87,129 @@
             and facts."createdAt" = run_rows.window_end_at
     )
 {% endmacro %}
+
+{#-
+    Spark: the replica's "DashboardFact" is a plain (parquet) table, which has
+    no UPDATE or DELETE, and Spark cannot overwrite a table it is reading in
+    the same statement. So the new contents of the whole table are staged in
+    a scratch table beside the model (every row that is not one of ours for
+    this run's keys, plus this run's rows), and then written over the replica
+    with INSERT OVERWRITE. Heavy, but the replica is small next to what a
+    cluster reads, and it keeps the same rule: exactly one row per
+    (factType, windowEnd), extra copies removed, a rerun keeps the row's id
+    and evidenceUrl and replaces its values. Not atomic and not safe for two
+    writers at once: run one job at a time against a replica (see README).
+    The statements run from here, one at a time; the hook itself is a no-op.
+-#}
+{% macro spark__write_aggregate_facts() %}
+    {%- if not var('write_back', true) -%}
+        {{- return('select 1 as write_back_skipped') -}}
+    {%- endif -%}
+    {%- if not execute -%}
+        {{- return('select 1 as aggregate_facts_written') -}}
+    {%- endif -%}
+    {%- set facts = source('app', 'dashboard_fact') -%}
+    {%- set staged = api.Relation.create(
+        schema=this.schema, identifier=this.identifier ~ '__dashboard_fact_staged', type='table'
+    ) -%}
+    {%- set q = adapter.quote -%}
+    {%- set columns = [
+        'id', q('shopDomain'), q('factType'), 'scope', 'value', 'metadata',
+        q('evidenceUrl'), q('createdAt'), q('updatedAt'),
+    ] -%}
+    {%- set column_list = columns | join(', ') -%}
+    {%- set stage_sql -%}
+        create table {{ staged }} using parquet as
+        with
+
+        run_rows as (
+
+            select
+                metric_fact_type,
+                window_end_at,
+                fact_value,
+                fact_metadata
+            from {{ this }}
+            where
+                as_of_date >= cast('{{ nightly_metrics.as_of_start() }}' as date)
+                and as_of_date <= cast('{{ nightly_metrics.as_of_end() }}' as date)
+
+        ),
+
+        existing as (
+
+            select * from {{ facts }}
+
+        ),
+
+        our_copies as (
+
+            select
+                existing.id,
+                existing.{{ q('evidenceUrl') }},
+                existing.{{ q('factType') }},
+                existing.{{ q('createdAt') }},
+                row_number() over (
+                    partition by existing.{{ q('factType') }}, existing.{{ q('createdAt') }}
+                    order by existing.id
+                ) as copy_number
+            from existing
+            inner join run_rows
+                on
+                    existing.{{ q('factType') }} = run_rows.metric_fact_type
+                    and existing.{{ q('createdAt') }} = run_rows.window_end_at
+            where existing.{{ q('shopDomain') }} = '__aggregate__'
+
+        ),
+
+        kept as (
+
+            select {{ column_list }}
+            from existing
+            left anti join run_rows
+                on
+                    existing.{{ q('shopDomain') }} = '__aggregate__'
+                    and existing.{{ q('factType') }} = run_rows.metric_fact_type
+                    and existing.{{ q('createdAt') }} = run_rows.window_end_at
+
+        ),
+
+        written as (
+
+            select
+                coalesce(
+                    our_copies.id,
+                    (select coalesce(max(id), 0) from existing)
+                    + row_number() over (
+                        order by run_rows.window_end_at, run_rows.metric_fact_type
+                    )
+                ) as id,
+                '__aggregate__' as {{ q('shopDomain') }},
+                run_rows.metric_fact_type as {{ q('factType') }},
+                'ops' as scope,
+                run_rows.fact_value as value,
+                run_rows.fact_metadata as metadata,
+                our_copies.{{ q('evidenceUrl') }},
+                run_rows.window_end_at as {{ q('createdAt') }},
+                {{ nightly_metrics.current_utc_timestamp() }} as {{ q('updatedAt') }}
+            from run_rows
+            left join our_copies
+                on
+                    run_rows.metric_fact_type = our_copies.{{ q('factType') }}
+                    and run_rows.window_end_at = our_copies.{{ q('createdAt') }}
+                    and our_copies.copy_number = 1
+
+        )
+
+        select {{ column_list }} from kept
+        union all
+        select {{ column_list }} from written
+    {%- endset -%}
+    {% do run_query('drop table if exists ' ~ staged) %}
+    {% do run_query(stage_sql) %}
+    {% do run_query(
+        'insert overwrite table ' ~ facts ~ ' (' ~ column_list ~ ') select '
+        ~ column_list ~ ' from ' ~ staged
+    ) %}
+    {{- return('drop table if exists ' ~ staged) -}}
+{% endmacro %}

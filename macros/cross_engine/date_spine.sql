@@ -10,3 +10,8 @@
         interval '1 day'
     ) as spine (day_start)
 {%- endmacro %}
+{% macro spark__as_of_date_spine(start_date, end_date) -%}
+    select explode(
+        sequence(to_date('{{ start_date }}'), to_date('{{ end_date }}'), interval 1 day)
+    ) as as_of_date
+{%- endmacro %}

@@ -56,3 +56,55 @@
         {%- endfor %}
     )
 {%- endmacro %}
+
+{#-
+    Spark keeps JSON as text (the replica's value/metadata/payload columns are
+    STRING). Every JSON value these macros pass around is JSON text; each one
+    parses it with try_parse_json (VARIANT, Spark 4.0+), so the JSON type of a
+    member survives (get_json_object and from_json would unquote strings and
+    lose it). Text that is not valid JSON reads as SQL null, like a missing
+    member. A member that is JSON null stays the JSON text 'null'.
+-#}
+{% macro spark__json_member(json_expr, key) -%}
+    to_json(try_variant_get(try_parse_json({{ json_expr }}), '$["{{ key }}"]', 'variant'))
+{%- endmacro %}
+
+{% macro spark__json_type(json_expr) -%}
+    case
+        when schema_of_variant(try_parse_json({{ json_expr }})) like 'OBJECT%' then 'object'
+        when schema_of_variant(try_parse_json({{ json_expr }})) like 'ARRAY%' then 'array'
+        when schema_of_variant(try_parse_json({{ json_expr }})) = 'STRING' then 'string'
+        when schema_of_variant(try_parse_json({{ json_expr }})) = 'BOOLEAN' then 'boolean'
+        when schema_of_variant(try_parse_json({{ json_expr }})) = 'VOID' then 'null'
+        when schema_of_variant(try_parse_json({{ json_expr }})) is not null then 'number'
+    end
+{%- endmacro %}
+
+{% macro spark__json_scalar_text(json_expr) -%}
+    try_variant_get(try_parse_json({{ json_expr }}), '$', 'string')
+{%- endmacro %}
+
+{#- LATERAL VIEW, not a join: Spark's generators are how rows fan out. -#}
+{% macro spark__join_json_array_elements(json_expr, alias) -%}
+    lateral view inline(
+        transform(
+            try_variant_get(try_parse_json({{ json_expr }}), '$', 'array<variant>'),
+            (element_value, element_position) -> named_struct(
+                'element', to_json(element_value),
+                'element_index', cast(element_position + 1 as bigint)
+            )
+        )
+    ) {{ alias }} as element, element_index
+{%- endmacro %}
+
+{#- JSON text; null members are written as JSON null, not left out. -#}
+{% macro spark__json_object(pairs) -%}
+    to_json(
+        named_struct(
+            {%- for key, expr in pairs %}
+            '{{ key }}', {{ expr }}{{ ',' if not loop.last }}
+            {%- endfor %}
+        ),
+        map('ignoreNullFields', 'false')
+    )
+{%- endmacro %}

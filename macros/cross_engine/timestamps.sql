@@ -16,6 +16,9 @@
 {% macro default__current_utc_timestamp() -%}
     cast(now() at time zone 'UTC' as timestamp(3))
 {%- endmacro %}
+{% macro spark__current_utc_timestamp() -%}
+    timestamp_millis(unix_millis(current_timestamp()))
+{%- endmacro %}
 
 {#- `days` whole days after a date, as a date. -#}
 {% macro add_days(date_expr, days) %}
@@ -23,6 +26,9 @@
 {% endmacro %}
 {% macro default__add_days(date_expr, days) -%}
     cast({{ date_expr }} + ({{ days }}) as date)
+{%- endmacro %}
+{% macro spark__add_days(date_expr, days) -%}
+    date_add({{ date_expr }}, {{ days }})
 {%- endmacro %}
 
 {#- A date as the timestamp of its midnight. -#}
@@ -37,6 +43,9 @@
 {% macro default__minutes_between(start_expr, end_expr) -%}
     cast(extract(epoch from ({{ end_expr }} - {{ start_expr }})) / 60 as double precision)
 {%- endmacro %}
+{% macro spark__minutes_between(start_expr, end_expr) -%}
+    (cast(unix_micros({{ end_expr }}) - unix_micros({{ start_expr }}) as double) / 60000000D)
+{%- endmacro %}
 
 {#- A timestamp plus a (possibly fractional) number of minutes. -#}
 {% macro add_minutes(timestamp_expr, minutes_expr) %}
@@ -44,6 +53,13 @@
 {% endmacro %}
 {% macro default__add_minutes(timestamp_expr, minutes_expr) -%}
     ({{ timestamp_expr }} + cast({{ minutes_expr }} as double precision) * interval '1 minute')
+{%- endmacro %}
+{#- As PostgreSQL multiplies an interval: rint() of the microseconds. -#}
+{% macro spark__add_minutes(timestamp_expr, minutes_expr) -%}
+    timestamp_micros(
+        unix_micros({{ timestamp_expr }})
+        + cast(rint(cast({{ minutes_expr }} as double) * 60000000D) as bigint)
+    )
 {%- endmacro %}
 
 {#- Epoch seconds (numeric text) as a UTC timestamp; caller bounds the range. -#}
@@ -53,6 +69,9 @@
 {% macro default__epoch_seconds_to_timestamp(seconds_text) -%}
     (cast('1970-01-01' as timestamp)
         + cast({{ seconds_text }} as double precision) * interval '1 second')
+{%- endmacro %}
+{% macro spark__epoch_seconds_to_timestamp(seconds_text) -%}
+    timestamp_micros(cast(rint(cast({{ seconds_text }} as double) * 1000000D) as bigint))
 {%- endmacro %}
 
 {#-
@@ -96,10 +115,52 @@
     end
 {%- endmacro %}
 
+{#-
+    Spark: the same accepted shapes as the PostgreSQL version (one regular
+    expression, `\z` for the very end), the calendar check by try_to_timestamp
+    (null for Feb 30), and the same arithmetic: fractions of a second become
+    microseconds with rint() of a double, as PostgreSQL's input routine does,
+    and the offset is subtracted in microseconds, so any year survives it.
+-#}
+{% macro spark__parse_iso8601_utc(text_expr) -%}
+    {%- set t = text_expr -%}
+    {%- set shape -%}
+        '^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01]))[Tt ](([01][0-9]|2[0-3]):[0-5][0-9])(:([0-5][0-9])(\\.([0-9]+))?)?([Zz]|([+-])(([01][0-9]|2[0-3])):([0-5][0-9]))?\\z'
+    {%- endset -%}
+    {#- part[n]: the n-th group of the shape, null when it matched nothing. -#}
+    {%- set part = [] -%}
+    {%- for group in range(15) -%}
+        {%- do part.append("nullif(regexp_extract(" ~ t ~ ", " ~ shape | trim ~ ", " ~ group ~ "), '')") -%}
+    {%- endfor -%}
+    case when {{ t }} rlike {{ shape }} and left({{ t }}, 4) >= '1969' then
+        timestamp_micros(
+            unix_micros(try_to_timestamp(
+                concat({{ part[1] }}, ' ', {{ part[4] }}, ':', coalesce({{ part[7] }}, '00')),
+                'yyyy-MM-dd HH:mm:ss'
+            ))
+            + coalesce(cast(rint(
+                cast(concat('0.', {{ part[9] }}) as double) * 1000000D) as bigint), 0)
+            - case {{ part[11] }} when '-' then -1 when '+' then 1 else 0 end
+            * (
+                coalesce(try_cast({{ part[12] }} as bigint), 0) * 3600
+                + coalesce(try_cast({{ part[14] }} as bigint), 0) * 60
+            ) * 1000000
+        )
+    end
+{%- endmacro %}
+
 {#- True when a timestamp lies in the contract's usable years 1970-9999. -#}
 {% macro is_usable_timestamp(timestamp_expr) %}
+    {{- return(adapter.dispatch('is_usable_timestamp', 'nightly_metrics')(timestamp_expr)) -}}
+{% endmacro %}
+{% macro default__is_usable_timestamp(timestamp_expr) %}
     {{- return("(" ~ timestamp_expr ~ " >= cast('1970-01-01' as timestamp) and "
         ~ timestamp_expr ~ " < cast('10000-01-01' as timestamp))") -}}
+{% endmacro %}
+{#- Spark cannot spell year 10000 as a literal: bounds in epoch microseconds. -#}
+{% macro spark__is_usable_timestamp(timestamp_expr) %}
+    {{- return("(unix_micros(" ~ timestamp_expr ~ ") >= 0 and unix_micros("
+        ~ timestamp_expr ~ ") < 253402300800000000)") -}}
 {% endmacro %}
 
 {#- `2026-11-21T00:00:00.000Z`, as JavaScript's toISOString() writes it. -#}
@@ -108,4 +169,8 @@
 {% endmacro %}
 {% macro default__iso8601_utc_string(timestamp_expr) -%}
     to_char({{ timestamp_expr }}, 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
+{%- endmacro %}
+{#- Spark formats in the session time zone, which the profile pins to UTC. -#}
+{% macro spark__iso8601_utc_string(timestamp_expr) -%}
+    date_format({{ timestamp_expr }}, "yyyy-MM-dd'T'HH:mm:ss.SSS'Z'")
 {%- endmacro %}

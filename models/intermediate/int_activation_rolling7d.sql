@@ -92,7 +92,9 @@ final as (
             when coalesce(shop_counts.total_active_shops, 0) = 0
                 then {{ nightly_metrics.round_decimal(0, 4) }}
             else {{ nightly_metrics.round_decimal(
-                'cast(shop_counts.activated_shops as numeric) / shop_counts.total_active_shops', 4) }}
+                nightly_metrics.cast_numeric('shop_counts.activated_shops')
+                ~ ' / shop_counts.total_active_shops', 4
+            ) }}
         end as activation_rate,
         as_of_dates.window_start_at,
         as_of_dates.window_end_at

@@ -6,10 +6,19 @@
     post-hook writes this run's rows into "DashboardFact" in the same
     transaction (see macros/write_aggregate_facts.sql).
 -#}
+{#-
+    On Spark, plain (parquet) tables have no delete: a run overwrites the
+    partitions of its own as-of dates instead, which replaces the same rows
+    (one per metric and as-of date) and leaves the others alone. The figures
+    go through cast_numeric so each numeric column has one type on every
+    engine (Spark would otherwise widen the union's decimals by the data).
+-#}
 {{
     config(
         unique_key=['metric_fact_type', 'window_end_at'],
-        incremental_strategy='delete+insert',
+        incremental_strategy=('insert_overwrite' if target.type == 'spark' else 'delete+insert'),
+        partition_by=(['as_of_date'] if target.type == 'spark' else none),
+        file_format=('parquet' if target.type == 'spark' else none),
         on_schema_change='fail',
         post_hook=["{{ nightly_metrics.write_aggregate_facts() }}"],
     )
@@ -58,10 +67,10 @@ activation_facts as (
         'metrics.activation.rolling7d' as metric_fact_type,
         activation.total_active_shops,
         activation.activated_shops,
-        cast(null as bigint) as sample_size,
-        activation.activation_rate,
-        cast(null as numeric) as median_minutes,
-        cast(null as numeric) as p90_minutes,
+        cast(null as {{ dbt.type_bigint() }}) as sample_size,
+        {{ nightly_metrics.cast_numeric('activation.activation_rate') }} as activation_rate,
+        {{ nightly_metrics.cast_numeric('null') }} as median_minutes,
+        {{ nightly_metrics.cast_numeric('null') }} as p90_minutes,
         {{ nightly_metrics.json_object([
             ('windowStart', nightly_metrics.iso8601_utc_string('activation.window_start_at')),
             ('windowEnd', nightly_metrics.iso8601_utc_string('activation.window_end_at')),
@@ -87,12 +96,12 @@ sla_resolution_facts as (
 
     select
         'metrics.sla_resolution.rolling7d' as metric_fact_type,
-        cast(null as bigint) as total_active_shops,
-        cast(null as bigint) as activated_shops,
+        cast(null as {{ dbt.type_bigint() }}) as total_active_shops,
+        cast(null as {{ dbt.type_bigint() }}) as activated_shops,
         sla_resolution.sample_size,
-        cast(null as numeric) as activation_rate,
-        sla_resolution.median_minutes,
-        sla_resolution.p90_minutes,
+        {{ nightly_metrics.cast_numeric('null') }} as activation_rate,
+        {{ nightly_metrics.cast_numeric('sla_resolution.median_minutes') }} as median_minutes,
+        {{ nightly_metrics.cast_numeric('sla_resolution.p90_minutes') }} as p90_minutes,
         {{ nightly_metrics.json_object([
             ('windowStart', nightly_metrics.iso8601_utc_string('sla_resolution.window_start_at')),
             ('windowEnd', nightly_metrics.iso8601_utc_string('sla_resolution.window_end_at')),

@@ -6,16 +6,21 @@
     data is simply missing.
 
     Arguments: fact_type (value of type_column to look for; omit to count
-    every row), date_column (timestamp column, UTC), type_column, and
+    every row), date_column (timestamp column, UTC; default "createdAt"),
+    type_column (default "factType"), and
     window_days (days before each as-of date that must each have rows).
 -#}
 {% test source_has_rows_every_day(
     model,
     fact_type=none,
-    date_column='"createdAt"',
-    type_column='"factType"',
+    date_column=none,
+    type_column=none,
     window_days=none
 ) %}
+
+{#- Quoted camelCase by default; adapter.quote spells it for the engine. -#}
+{%- set date_column = date_column or adapter.quote('createdAt') -%}
+{%- set type_column = type_column or adapter.quote('factType') -%}
 
 {%- set days = window_days or var('window_days') -%}
 {%- set first_day = modules.datetime.datetime.strptime(nightly_metrics.as_of_start(), '%Y-%m-%d')

@@ -9,10 +9,10 @@ source_facts as (
 
     select
         id,
-        "shopDomain",
-        "createdAt"
+        {{ adapter.quote('shopDomain') }},
+        {{ adapter.quote('createdAt') }}
     from {{ source('app', 'dashboard_fact') }}
-    where "factType" = 'dashboard.session.opened'
+    where {{ adapter.quote('factType') }} = 'dashboard.session.opened'
 
 ),
 
@@ -20,13 +20,13 @@ final as (
 
     select
         id as fact_id,
-        "shopDomain" as shop_domain,
+        {{ adapter.quote('shopDomain') }} as shop_domain,
         (
-            not {{ nightly_metrics.is_blank('"shopDomain"') }}
-            and "shopDomain" != '__aggregate__'
+            not {{ nightly_metrics.is_blank(adapter.quote('shopDomain')) }}
+            and {{ adapter.quote('shopDomain') }} != '__aggregate__'
         ) as is_countable_shop,
-        cast("createdAt" as date) as session_date,
-        "createdAt" as created_at
+        cast({{ adapter.quote('createdAt') }} as date) as session_date,
+        {{ adapter.quote('createdAt') }} as created_at
 
     from source_facts
 

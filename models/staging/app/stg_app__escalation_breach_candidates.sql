@@ -8,9 +8,10 @@
     only when its "updatedAt" changes. A run parses the snapshots of its read
     window (as-of range plus the escalation look-back) that are new to it.
 -#}
+{#- Spark's plain tables cannot delete+insert: there it is rebuilt each run. -#}
 {{
     config(
-        materialized='incremental',
+        materialized=('table' if target.type == 'spark' else 'incremental'),
         unique_key='fact_id',
         incremental_strategy='delete+insert',
         on_schema_change='append_new_columns',
@@ -27,25 +28,25 @@ escalation_facts as (
 
     select
         id,
-        "shopDomain",
+        {{ adapter.quote('shopDomain') }},
         value,
         metadata,
-        "createdAt",
-        "updatedAt"
+        {{ adapter.quote('createdAt') }},
+        {{ adapter.quote('updatedAt') }}
     from {{ source('app', 'dashboard_fact') }} as facts
     where
-        "factType" = 'chatwoot.escalations'
-        and "createdAt" >= {{
+        {{ adapter.quote('factType') }} = 'chatwoot.escalations'
+        and {{ adapter.quote('createdAt') }} >= {{
             nightly_metrics.run_window_start(var('escalation_lookback_days'))
         }}
-        and "createdAt" < {{ nightly_metrics.run_window_end() }}
+        and {{ adapter.quote('createdAt') }} < {{ nightly_metrics.run_window_end() }}
         {%- if is_incremental() %}
             and not exists (
                 select 1
                 from {{ this }} as parsed
                 where
                     parsed.fact_id = facts.id
-                    and parsed.fact_updated_at = facts."updatedAt"
+                    and parsed.fact_updated_at = facts.{{ adapter.quote('updatedAt') }}
             )
         {%- endif %}
 
@@ -56,9 +57,9 @@ breach_list_elements as (
 
     select
         facts.id as fact_id,
-        facts."shopDomain" as shop_domain,
-        facts."createdAt" as fact_created_at,
-        facts."updatedAt" as fact_updated_at,
+        facts.{{ adapter.quote('shopDomain') }} as shop_domain,
+        facts.{{ adapter.quote('createdAt') }} as fact_created_at,
+        facts.{{ adapter.quote('updatedAt') }} as fact_updated_at,
         elements.element_index,
         elements.element,
         {{ nightly_metrics.json_type('elements.element') }} as element_type,
@@ -89,7 +90,7 @@ breach_list_parsed as (
             when
                 conversation_id_type in ('number', 'string')
                 and {{ nightly_metrics.regex_matches('conversation_id_text', '^[0-9]+$') }}
-                then coalesce(nullif(ltrim(conversation_id_text, '0'), ''), '0')
+                then coalesce(nullif(trim(leading '0' from conversation_id_text), ''), '0')
         end as conversation_id,
         case
             when breached_at_type = 'string'
@@ -130,15 +131,15 @@ breach_list_not_arrays as (
 
     select
         id as fact_id,
-        "shopDomain" as shop_domain,
+        {{ adapter.quote('shopDomain') }} as shop_domain,
         'metadata.breaches' as candidate_source,
-        cast(null as bigint) as element_index,
+        cast(null as {{ dbt.type_bigint() }}) as element_index,
         {{ nightly_metrics.json_member('metadata', 'breaches') }} as element,
-        cast(null as text) as conversation_id,
-        cast(null as timestamp) as breached_at,
+        cast(null as {{ dbt.type_string() }}) as conversation_id,
+        cast(null as {{ dbt.type_timestamp() }}) as breached_at,
         'breaches_not_an_array' as rejection_reason,
-        "createdAt" as fact_created_at,
-        "updatedAt" as fact_updated_at
+        {{ adapter.quote('createdAt') }} as fact_created_at,
+        {{ adapter.quote('updatedAt') }} as fact_updated_at
     from escalation_facts
     where
         {{ nightly_metrics.json_type(nightly_metrics.json_member('metadata', 'breaches')) }}
@@ -155,9 +156,9 @@ conversation_elements as (
 
     select
         facts.id as fact_id,
-        facts."shopDomain" as shop_domain,
-        facts."createdAt" as fact_created_at,
-        facts."updatedAt" as fact_updated_at,
+        facts.{{ adapter.quote('shopDomain') }} as shop_domain,
+        facts.{{ adapter.quote('createdAt') }} as fact_created_at,
+        facts.{{ adapter.quote('updatedAt') }} as fact_updated_at,
         elements.element_index,
         elements.element,
         {{ nightly_metrics.json_type(
@@ -221,7 +222,7 @@ conversation_times_parsed as (
         *,
         case
             when id_type = 'number' and {{ nightly_metrics.regex_matches('id_text', '^[0-9]+$') }}
-                then coalesce(nullif(ltrim(id_text, '0'), ''), '0')
+                then coalesce(nullif(trim(leading '0' from id_text), ''), '0')
         end as conversation_id,
         case
             when breached_at_type = 'string'
@@ -243,16 +244,16 @@ conversation_times_parsed as (
             when epoch_type = 'number'
                 then case
                     when
-                        cast(epoch_text as numeric) >= 0
-                        and cast(epoch_text as numeric) < 253402300800
+                        {{ nightly_metrics.cast_numeric('epoch_text') }} >= 0
+                        and {{ nightly_metrics.cast_numeric('epoch_text') }} < 253402300800
                         then {{ nightly_metrics.epoch_seconds_to_timestamp('epoch_text') }}
                 end
         end as epoch_parsed,
         case
             when sla_minutes_type = 'number'
                 then case
-                    when abs(cast(sla_minutes_text as numeric)) < 10000000000
-                        then cast(sla_minutes_text as double precision)
+                    when abs({{ nightly_metrics.cast_numeric('sla_minutes_text') }}) < 10000000000
+                        then cast(sla_minutes_text as {{ dbt.type_float() }})
                 end
         end as sla_minutes
     from breached_conversation_elements
@@ -328,7 +329,9 @@ final as (
         shop_domain,
         candidate_source,
         rejection_reason,
-        case when rejection_reason is not null then cast(element as text) end as rejected_element,
+        case
+            when rejection_reason is not null then cast(element as {{ dbt.type_string() }})
+        end as rejected_element,
         rejection_reason is null as is_usable,
         breached_at,
         cast(fact_created_at as date) as fact_created_date,

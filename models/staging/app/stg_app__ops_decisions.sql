@@ -12,9 +12,9 @@ source_decisions as (
         id,
         actor,
         action,
-        "shopDomain",
-        "externalRef",
-        "createdAt"
+        {{ adapter.quote('shopDomain') }} as shop_domain,
+        {{ adapter.quote('externalRef') }} as external_ref,
+        {{ adapter.quote('createdAt') }} as created_at
     from {{ source('app', 'decision_log') }}
     where scope = 'ops'
 
@@ -24,16 +24,16 @@ final as (
 
     select
         id as decision_id,
-        "shopDomain" as shop_domain,
+        shop_domain,
         actor,
         action,
-        "externalRef" as external_ref,
+        external_ref,
         case
-            when {{ nightly_metrics.regex_matches('"externalRef"', '^chatwoot:[0-9]+$') }}
-                then coalesce(nullif(ltrim(substr("externalRef", 10), '0'), ''), '0')
+            when {{ nightly_metrics.regex_matches('external_ref', '^chatwoot:[0-9]+$') }}
+                then coalesce(nullif(trim(leading '0' from substr(external_ref, 10)), ''), '0')
         end as resolved_conversation_id,
-        cast("createdAt" as date) as decision_date,
-        "createdAt" as created_at
+        cast(created_at as date) as decision_date,
+        created_at
 
     from source_decisions
 
