@@ -82,7 +82,7 @@ breach_list_elements as (
 
 ),
 
-breach_list_parsed as (
+breach_list_parsed as {{ nightly_metrics.materialized_cte() }} (
 
     select
         *,
@@ -216,7 +216,7 @@ breached_conversation_elements as (
 
 ),
 
-conversation_times_parsed as (
+conversation_times_parsed as {{ nightly_metrics.materialized_cte() }} (
 
     select
         *,
