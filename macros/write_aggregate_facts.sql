@@ -9,17 +9,9 @@
     Only rows with shopDomain '__aggregate__', one of our two fact types and
     createdAt equal to one of this run's window ends are ever changed.
 -#}
-{% macro write_aggregate_facts() %}
-    {{- return(adapter.dispatch('write_aggregate_facts', 'nightly_metrics')()) -}}
-{% endmacro %}
-
-{% macro default__write_aggregate_facts() %}
-    {#- A dry run (var write_back: false) computes the model and writes nothing. -#}
-    {%- if not var('write_back', true) -%}
-        {{- return('select 1 as write_back_skipped') -}}
-    {%- endif -%}
-    {%- set facts = source('app', 'dashboard_fact') -%}
-    {%- set run_rows -%}
+{#- The rows of the marts model ({{ this }}) that this run computed. -#}
+{% macro aggregate_facts_of_this_run() %}
+    {%- set rows_sql -%}
         select
             metric_fact_type,
             window_end_at,
@@ -30,6 +22,20 @@
             as_of_date >= cast('{{ nightly_metrics.as_of_start() }}' as date)
             and as_of_date <= cast('{{ nightly_metrics.as_of_end() }}' as date)
     {%- endset -%}
+    {{- return(rows_sql) -}}
+{% endmacro %}
+
+{% macro write_aggregate_facts() %}
+    {{- return(adapter.dispatch('write_aggregate_facts', 'nightly_metrics')()) -}}
+{% endmacro %}
+
+{% macro default__write_aggregate_facts() %}
+    {#- A dry run (var write_back: false) computes the model and writes nothing. -#}
+    {%- if not var('write_back', true) -%}
+        {{- return('select 1 as write_back_skipped') -}}
+    {%- endif -%}
+    {%- set facts = source('app', 'dashboard_fact') -%}
+    {%- set run_rows = nightly_metrics.aggregate_facts_of_this_run() -%}
     {%- set ours -%}
         facts."shopDomain" = '__aggregate__'
         and facts."factType" in ('metrics.activation.rolling7d', 'metrics.sla_resolution.rolling7d')
@@ -124,15 +130,7 @@
 
         run_rows as (
 
-            select
-                metric_fact_type,
-                window_end_at,
-                fact_value,
-                fact_metadata
-            from {{ this }}
-            where
-                as_of_date >= cast('{{ nightly_metrics.as_of_start() }}' as date)
-                and as_of_date <= cast('{{ nightly_metrics.as_of_end() }}' as date)
+            {{ nightly_metrics.aggregate_facts_of_this_run() }}
 
         ),
 

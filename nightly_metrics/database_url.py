@@ -11,22 +11,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 # refuses them anywhere but profiles.yml.
 PASSWORD_ENV = "DBT_ENV_SECRET_NIGHTLY_METRICS_DB_PASSWORD"
 
-# Prisma-only and pooling parameters that libpq does not understand.
-IGNORED_PARAMETERS = {
-    "schema",
-    "connection_limit",
-    "pool_timeout",
-    "pgbouncer",
-    "statement_cache_size",
-    "socket_timeout",
-    "connect_timeout",
-    "sslaccept",
-    "sslcert",
-    "sslidentity",
-    "sslpassword",
-    "application_name",
-    "options",
-}
+# Other query parameters (Prisma's connection_limit, pgbouncer, pool_timeout, …)
+# mean nothing to libpq and are ignored.
 SSL_MODES = {"disable", "allow", "prefer", "require", "verify-ca", "verify-full"}
 
 

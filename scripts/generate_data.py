@@ -23,7 +23,6 @@ import time
 from pathlib import Path
 from types import ModuleType
 from typing import NoReturn
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import psycopg
 from psycopg import errors
@@ -33,17 +32,6 @@ EXIT_FAILED = 1
 EXIT_USAGE = 2
 
 SCALE_NAMES = ("demo", "S", "M")
-# Query parameters of Prisma connection URLs that libpq does not know.
-PRISMA_ONLY_PARAMS = frozenset(
-    {
-        "schema",
-        "connection_limit",
-        "pool_timeout",
-        "pgbouncer",
-        "statement_cache_size",
-        "socket_timeout",
-    }
-)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -99,17 +87,6 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def _split_prisma_url(url: str) -> tuple[str, str | None]:
-    """Remove Prisma-only query parameters; return the URL and its `schema`, if any."""
-    if "://" not in url:
-        return url, None  # a libpq key=value string
-    parts = urlsplit(url)
-    query = parse_qsl(parts.query, keep_blank_values=True)
-    schema = next((value for key, value in query if key == "schema" and value), None)
-    kept = [(key, value) for key, value in query if key not in PRISMA_ONLY_PARAMS]
-    return urlunsplit(parts._replace(query=urlencode(kept))), schema
-
-
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
@@ -142,11 +119,16 @@ def _tables_exist(conn: psycopg.Connection, schema: str) -> bool:
 def main(argv: list[str] | None = None) -> int:
     args = _parse_args(argv)
     synthetic = _load_generator()
+    from nightly_metrics.database_url import ConfigError, parse_database_url
+
     scale = synthetic.SCALES[args.scale]
-    url, url_schema = _split_prisma_url(args.database_url)
-    schema = args.schema or url_schema or "public"
     try:
-        conn = psycopg.connect(url, connect_timeout=10)
+        settings = parse_database_url(args.database_url)
+    except ConfigError as exc:
+        return _fail(EXIT_USAGE, str(exc))
+    schema = args.schema or settings.source_schema
+    try:
+        conn = psycopg.connect(**settings.libpq_kwargs())
     except psycopg.Error as exc:
         return _fail(EXIT_USAGE, f"cannot connect to the database: {_first_line(exc)}")
     started = time.perf_counter()
