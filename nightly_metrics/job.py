@@ -203,6 +203,21 @@ class DbtOutcome:
 
 
 @contextmanager
+def temporary_environment(values: dict[str, str]) -> Iterator[None]:
+    """Sets environment variables for the duration, then restores them."""
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+@contextmanager
 def dbt_session(
     settings: ConnectionSettings,
     target_schema: str,
@@ -215,38 +230,29 @@ def dbt_session(
     Passing the manifest of an earlier `parse` skips parsing the project again."""
     from dbt.cli.main import dbtRunner
 
-    environment = settings.dbt_environment(target_schema)
-    saved = {key: os.environ.get(key) for key in environment}
-    os.environ.update(environment)
-    os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
-    try:
-        with dbt_profiles_dir() as profiles:
+    environment = {"DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    environment.update(settings.dbt_environment(target_schema))
+    with temporary_environment(environment), dbt_profiles_dir() as profiles:
 
-            def invoke(args: list[str], manifest=None) -> DbtOutcome:
-                full_args = [
-                    *args,
-                    "--project-dir",
-                    str(PROJECT_DIR),
-                    "--profiles-dir",
-                    str(profiles),
-                ]
-                if target_path is not None:
-                    full_args += ["--target-path", str(target_path)]
-                if quiet:
-                    full_args.append("--quiet")
-                started = time.perf_counter()
-                # dbt logs to stdout; ours is for results (--json), so its lines go to stderr.
-                with redirect_stdout(sys.stderr):
-                    result = dbtRunner(manifest=manifest).invoke(full_args)
-                return summarize(result, time.perf_counter() - started, settings)
+        def invoke(args: list[str], manifest=None) -> DbtOutcome:
+            full_args = [
+                *args,
+                "--project-dir",
+                str(PROJECT_DIR),
+                "--profiles-dir",
+                str(profiles),
+            ]
+            if target_path is not None:
+                full_args += ["--target-path", str(target_path)]
+            if quiet:
+                full_args.append("--quiet")
+            started = time.perf_counter()
+            # dbt logs to stdout; ours is for results (--json), so its lines go to stderr.
+            with redirect_stdout(sys.stderr):
+                result = dbtRunner(manifest=manifest).invoke(full_args)
+            return summarize(result, time.perf_counter() - started, settings)
 
-            yield invoke
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+        yield invoke
 
 
 def invoke_dbt(

@@ -157,6 +157,18 @@ def source_db(pg_server) -> SourceDatabase:
         conn.execute(f'drop database if exists "{name}" with (force)')
 
 
+def start_cli(args: list[str], env: dict[str, str] | None = None) -> subprocess.Popen:
+    """Starts `nightly-metrics` in a subprocess and returns at once."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "nightly_metrics.cli", *args],
+        env={**os.environ, **(env or {})},
+        cwd=PROJECT_DIR,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
 def run_cli(args: list[str], env: dict[str, str] | None = None, timeout: int = 300):
     """Runs the installed `nightly-metrics` command in a subprocess, as a cron would."""
     full_env = {**os.environ, **(env or {})}

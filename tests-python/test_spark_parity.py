@@ -14,7 +14,6 @@ whole module: it takes seconds to start."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -231,17 +230,12 @@ def spark_environment(source_schema: str, target_schema: str) -> Iterator[tuple[
         "NIGHTLY_METRICS_TARGET_SCHEMA": target_schema,
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }
-    saved = {key: os.environ.get(key) for key in environment}
-    os.environ.update(environment)
-    try:
-        with job.dbt_profiles_dir() as profiles, tempfile.TemporaryDirectory() as target:
-            yield profiles, Path(target)
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+    with (
+        job.temporary_environment(environment),
+        job.dbt_profiles_dir() as profiles,
+        tempfile.TemporaryDirectory() as target,
+    ):
+        yield profiles, Path(target)
 
 
 _scenario_numbers = iter(range(1, 1000))
