@@ -17,6 +17,16 @@ keeps only the last 60 days of history), warms the cache, then measures:
 It prints one table and writes BENCHMARKS.md. Usage:
 
     .venv/bin/python scripts/benchmark.py --scales S,M --repeat 3 --output BENCHMARKS.md
+
+With --spark (needs the `spark` extra and Java 17+), each scale is also exported
+to a local Spark replica and built there with `dbt build --target spark`
+(scripts/benchmark_spark.py), checked against PostgreSQL's facts, and a
+"PostgreSQL vs local Spark" table is added. --spark-only skips the PostgreSQL
+measurements and takes them from an earlier report (--pg-report), appending
+the Spark table to it:
+
+    .venv/bin/python scripts/benchmark.py --scales M --spark --repeat 1
+    .venv/bin/python scripts/benchmark.py --scales M --spark-only --pg-report BENCHMARKS.md
 """
 
 from __future__ import annotations
@@ -49,6 +59,9 @@ from nightly_metrics import job  # noqa: E402
 from nightly_metrics import synthetic_data as synthetic  # noqa: E402
 from nightly_metrics.database_url import parse_database_url  # noqa: E402
 from nightly_metrics.embedded import create_database, start_server  # noqa: E402
+
+sys.path.insert(0, str(PROJECT_DIR / "scripts"))
+import benchmark_spark  # noqa: E402
 
 AS_OF = date(2026, 11, 28)
 SEED = 42
@@ -1163,7 +1176,33 @@ def main(argv: list[str] | None = None) -> int:
         help="embedded PostgreSQL data folder parent (default .benchmark/)",
     )
     parser.add_argument("--output", type=Path, default=PROJECT_DIR / "BENCHMARKS.md")
+    parser.add_argument(
+        "--spark",
+        action="store_true",
+        help="also build each scale on a local Spark replica and compare (off by default)",
+    )
+    parser.add_argument(
+        "--spark-only",
+        action="store_true",
+        help="only the Spark side; PostgreSQL figures from --pg-report, to which the"
+        " Spark table is appended (written to --output)",
+    )
+    parser.add_argument(
+        "--pg-report",
+        type=Path,
+        default=PROJECT_DIR / "BENCHMARKS.md",
+        help="with --spark-only: the report holding the PostgreSQL figures",
+    )
+    parser.add_argument(
+        "--spark-budget",
+        type=float,
+        default=1200,
+        help="seconds allowed for the Spark part of each scale (default 1200); the"
+        " backfill is skipped or stopped when it would run over",
+    )
     args = parser.parse_args(argv)
+    if args.spark_only and not args.pg_report.exists():
+        parser.error(f"--spark-only needs a report with the PostgreSQL figures: {args.pg_report}")
     scales = [s.strip() for s in args.scales.split(",") if s.strip()]
     for s in scales:
         if s not in ("S", "M"):
@@ -1184,13 +1223,62 @@ def run_benchmark(server, args: argparse.Namespace, argv: list[str] | None) -> i
         conn.execute("select pg_reload_conf()")
     time.sleep(0.5)
     log(f"PostgreSQL: {machine_info(server)['settings']}")
-    results = [bench_scale(server, s, args.repeat, args.single_runs) for s in scales]
-    info = machine_info(server)
-    print_table(results)
     shown = sys.argv[1:] if argv is None else argv
-    args.output.write_text(render(results, info, shown) + "\n")
+    results = []
+    if not args.spark_only:
+        results = [bench_scale(server, s, args.repeat, args.single_runs) for s in scales]
+    spark_results = []
+    if args.spark or args.spark_only:
+        report = args.pg_report.read_text() if args.spark_only else ""
+        for s in scales:
+            spark_results.append(bench_spark(server, s, args, results, report))
+    info = machine_info(server)
+    if results:
+        print_table(results)
+    if spark_results:
+        benchmark_spark.print_section(spark_results, BACKFILL_DAYS)
+    if args.spark_only:
+        text = benchmark_spark.strip_section(report).rstrip("\n") + "\n"
+        source = (
+            f"taken from `{args.pg_report}` (an earlier run of this script on the same"
+            f" data; its command and settings above); this section from `scripts/benchmark.py"
+            f" {' '.join(shown)}`"
+        )
+    else:
+        text = render(results, info, shown) + "\n"
+        source = "this run's measurements above (medians)"
+    if spark_results:
+        text += "\n" + benchmark_spark.render_section(
+            spark_results, info["machine"], source, AS_OF, BACKFILL_DAYS, args.spark_budget
+        ) + "\n"
+    args.output.write_text(text)
     log(f"wrote {args.output}")
     return 0
+
+
+def bench_spark(server, scale_name: str, args, results: list[ScaleResult], report: str):
+    """The scale on a local Spark replica (scripts/benchmark_spark.py), with the
+    PostgreSQL figures it is compared with: this run's, or the report's."""
+    uri, _ = load_scale(server, scale_name)
+    if report:
+        pg = benchmark_spark.pg_cells_from_report(report, scale_name, BACKFILL_DAYS)
+    else:
+        mine = next(r for r in results if r.scale == scale_name)
+        pg = {key: fig.cell() for key, fig in mine.figures.items()}
+    variables = {**build_vars(AS_OF, AS_OF), "missing_source_days_severity": "warn"}
+    backfill_start = AS_OF - timedelta(days=BACKFILL_DAYS - 1)
+    result = benchmark_spark.bench_spark_scale(
+        scale_name,
+        uri,
+        args.data_dir,
+        as_of=AS_OF,
+        backfill_days=BACKFILL_DAYS,
+        variables=variables,
+        backfill_variables={**variables, "as_of_start": str(backfill_start)},
+        metric_types=METRIC_TYPES,
+        budget=args.spark_budget,
+    )
+    return result, pg
 
 
 if __name__ == "__main__":
