@@ -181,17 +181,7 @@ def dbt_build(uri: str, start: date, end: date) -> dict:
                 f" {outcome.exception}"
             )
         results = json.loads((Path(tmp) / "run_results.json").read_text())
-    nodes = []
-    for node in results["results"]:
-        execute = sum(
-            (
-                datetime.fromisoformat(t["completed_at"].replace("Z", "+00:00"))
-                - datetime.fromisoformat(t["started_at"].replace("Z", "+00:00"))
-            ).total_seconds()
-            for t in node.get("timing", [])
-            if t["name"] == "execute" and t.get("started_at") and t.get("completed_at")
-        )
-        nodes.append((node["unique_id"], execute))
+    nodes = benchmark_spark.execute_seconds_per_node(results)
     return {
         "wall": outcome.seconds,
         "in_db": sum(seconds for _, seconds in nodes),
@@ -1248,9 +1238,13 @@ def run_benchmark(server, args: argparse.Namespace, argv: list[str] | None) -> i
         text = render(results, info, shown) + "\n"
         source = "this run's measurements above (medians)"
     if spark_results:
-        text += "\n" + benchmark_spark.render_section(
-            spark_results, info["machine"], source, AS_OF, BACKFILL_DAYS, args.spark_budget
-        ) + "\n"
+        text += (
+            "\n"
+            + benchmark_spark.render_section(
+                spark_results, info["machine"], source, AS_OF, BACKFILL_DAYS, args.spark_budget
+            )
+            + "\n"
+        )
     args.output.write_text(text)
     log(f"wrote {args.output}")
     return 0

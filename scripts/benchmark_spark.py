@@ -66,6 +66,22 @@ DECISION_COLUMNS = [
 TABLES = {"DashboardFact": FACT_COLUMNS, "DecisionLog": DECISION_COLUMNS}
 
 
+def execute_seconds_per_node(results: dict) -> list[tuple[str, float]]:
+    """(unique_id, seconds of its `execute` timing) for each node of a dbt run_results.json."""
+    nodes = []
+    for node in results["results"]:
+        execute = sum(
+            (
+                datetime.fromisoformat(t["completed_at"].replace("Z", "+00:00"))
+                - datetime.fromisoformat(t["started_at"].replace("Z", "+00:00"))
+            ).total_seconds()
+            for t in node.get("timing", [])
+            if t["name"] == "execute" and t.get("started_at") and t.get("completed_at")
+        )
+        nodes.append((node["unique_id"], execute))
+    return nodes
+
+
 def log(message: str) -> None:
     print(f"benchmark: {message}", file=sys.stderr, flush=True)
 
@@ -244,17 +260,8 @@ def dbt_build(spark_dir: Path, variables: dict, timeout: float) -> tuple[Step, d
         results = json.loads(results_file.read_text()) if results_file.exists() else None
     info: dict = {"in_engine": None, "nodes": [], "failures": []}
     if results:
-        nodes = []
+        nodes = execute_seconds_per_node(results)
         for node in results["results"]:
-            execute = sum(
-                (
-                    datetime.fromisoformat(t["completed_at"].replace("Z", "+00:00"))
-                    - datetime.fromisoformat(t["started_at"].replace("Z", "+00:00"))
-                ).total_seconds()
-                for t in node.get("timing", [])
-                if t["name"] == "execute" and t.get("started_at") and t.get("completed_at")
-            )
-            nodes.append((node["unique_id"], execute))
             if node["status"] not in ("success", "pass", "warn", "skipped"):
                 info["failures"].append(f"{node['unique_id']}: {node.get('message')}")
         info["in_engine"] = sum(seconds for _, seconds in nodes)
