@@ -439,3 +439,21 @@ def expected_facts(
         ACTIVATION_FACT_TYPE: activation(facts, decisions, as_of),
         SLA_FACT_TYPE: sla_resolution(facts, decisions, as_of, lookback_days),
     }
+
+
+def non_array_breaches_facts(facts, as_of: date, lookback_days: int = 30) -> int:
+    """Escalation facts in the look-back range whose ``metadata.breaches`` is present but
+    neither an array nor null. The contract speaks only of array elements, so this oracle
+    ignores them; the project rejects each once (issue 3 asks for them to show up), and
+    tests add this count to the oracle's to compare rejection counts."""
+    start, end = window(as_of)
+    count = 0
+    for fact in facts:
+        if fact.fact_type != ESCALATION_FACT_TYPE:
+            continue
+        if not start - timedelta(days=lookback_days) <= fact.created_at < end:
+            continue
+        breaches = fact.metadata.get("breaches") if isinstance(fact.metadata, dict) else None
+        if breaches is not None and not isinstance(breaches, list):
+            count += 1
+    return count

@@ -304,22 +304,6 @@ def insert(db, h: History) -> None:
         conn.commit()
 
 
-def non_array_breaches_facts(facts: list[Fact], as_of: date, lookback_days: int = 30) -> int:
-    """Escalation facts in the look-back range whose ``metadata.breaches`` is present but
-    neither an array nor null (one rejection each for the project, none for the oracle)."""
-    start, end = contract_oracle.window(as_of)
-    count = 0
-    for fact in facts:
-        if fact.fact_type != ESCALATIONS:
-            continue
-        if not start - timedelta(days=lookback_days) <= fact.created_at < end:
-            continue
-        breaches = fact.metadata.get("breaches") if isinstance(fact.metadata, dict) else None
-        if breaches is not None and not isinstance(breaches, list):
-            count += 1
-    return count
-
-
 def test_random_history_matches_the_oracle_on_every_date(source_db):
     history = generate(random.Random(SEED))
     assert 3000 < len(history.fact_rows) + len(history.decision_rows) < 12000
@@ -346,7 +330,7 @@ def test_random_history_matches_the_oracle_on_every_date(source_db):
                 mismatches.append((str(as_of), fact_type, got, expected[fact_type]))
         sla = written[(SLA_FACT_TYPE, as_of)]
         breaches, rejected = contract_oracle.breach_candidates(history.facts, as_of)
-        rejected += non_array_breaches_facts(history.facts, as_of)
+        rejected += contract_oracle.non_array_breaches_facts(history.facts, as_of)
         counts = (sla["metadata"]["breachesSeen"], sla["metadata"]["breachCandidatesRejected"])
         if counts != (len(breaches), rejected):
             mismatches.append(

@@ -112,24 +112,11 @@ class Scenario:
         assert len(matches) == 1, matches
         return matches[0]
 
-    def non_array_breaches_facts(self, as_of: date, lookback_days: int) -> int:
-        """Escalation facts in the look-back range whose ``metadata.breaches`` is present but
-        neither an array nor null: the project rejects each once, the oracle ignores them."""
-        start, end = contract_oracle.window(as_of)
-        count = 0
-        for fact in self.facts:
-            if fact.fact_type != ESCALATIONS:
-                continue
-            if not start - timedelta(days=lookback_days) <= fact.created_at < end:
-                continue
-            breaches = fact.metadata.get("breaches") if isinstance(fact.metadata, dict) else None
-            if breaches is not None and not isinstance(breaches, list):
-                count += 1
-        return count
-
     def expected_rejected(self, as_of: date = AS_OF, lookback_days: int = 30) -> int:
         _, oracle_rejected = contract_oracle.breach_candidates(self.facts, as_of, lookback_days)
-        return oracle_rejected + self.non_array_breaches_facts(as_of, lookback_days)
+        return oracle_rejected + contract_oracle.non_array_breaches_facts(
+            self.facts, as_of, lookback_days
+        )
 
     def check_against_oracle(self, as_of: date = AS_OF, lookback_days: int = 30) -> dict:
         """Both written values equal the oracle's; the metadata counts agree. Returns the
