@@ -43,14 +43,36 @@
         {{ exceptions.raise_compiler_error(
             "as_of_end (" ~ end ~ ") is before as_of_start (" ~ nightly_metrics.as_of_start() ~ ")") }}
     {%- endif -%}
+    {#- A later window would end in the future: its fact, dated by createdAt,
+        would outrank every real window on the dashboard until that day. -#}
+    {%- set tomorrow = (modules.datetime.datetime.now(modules.pytz.utc)
+        + modules.datetime.timedelta(days=1)).strftime('%Y-%m-%d') -%}
+    {%- if end > tomorrow -%}
+        {{ exceptions.raise_compiler_error(
+            "as_of_end (" ~ end ~ ") is after tomorrow (" ~ tomorrow ~ ", UTC): its window would"
+            ~ " end in the future") }}
+    {%- endif -%}
     {{- return(end) -}}
+{% endmacro %}
+
+{#-
+    How many days before its window a run reads the sources: the escalation
+    look-back, or the baseline of the missing-source-day check if longer.
+-#}
+{% macro source_read_days() %}
+    {{- return([var('escalation_lookback_days'), var('missing_day_baseline_days')] | max) -}}
+{% endmacro %}
+
+{#- The first UTC day any window of this run reads, as 'YYYY-MM-DD'. -#}
+{% macro run_first_day(extra_days=0) %}
+    {%- set start = modules.datetime.datetime.strptime(nightly_metrics.as_of_start(), '%Y-%m-%d') -%}
+    {%- set first = start - modules.datetime.timedelta(days=var('window_days') + extra_days) -%}
+    {{- return(first.strftime('%Y-%m-%d')) -}}
 {% endmacro %}
 
 {#- First and last instant any model of this run reads, as SQL literals. -#}
 {% macro run_window_start(extra_days=0) %}
-    {%- set start = modules.datetime.datetime.strptime(nightly_metrics.as_of_start(), '%Y-%m-%d') -%}
-    {%- set first = start - modules.datetime.timedelta(days=var('window_days') + extra_days) -%}
-    {{- return(nightly_metrics.timestamp_literal(first.strftime('%Y-%m-%d'))) -}}
+    {{- return(nightly_metrics.timestamp_literal(nightly_metrics.run_first_day(extra_days))) -}}
 {% endmacro %}
 
 {% macro run_window_end() %}

@@ -9,7 +9,11 @@
     Only rows with shopDomain '__aggregate__', one of our two fact types and
     createdAt equal to one of this run's window ends are ever changed.
 -#}
-{#- The rows of the marts model ({{ this }}) that this run computed. -#}
+{#-
+    The rows of the marts model ({{ this }}) that this run computed and may
+    write: not those withheld for a missing source day, nor those kept as
+    stored because their sources shrank (a stored row then stays untouched).
+-#}
 {% macro aggregate_facts_of_this_run() %}
     {%- set rows_sql -%}
         select
@@ -21,6 +25,7 @@
         where
             as_of_date >= cast('{{ nightly_metrics.as_of_start() }}' as date)
             and as_of_date <= cast('{{ nightly_metrics.as_of_end() }}' as date)
+            and write_action = 'written'
     {%- endset -%}
     {{- return(rows_sql) -}}
 {% endmacro %}

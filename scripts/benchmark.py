@@ -151,7 +151,8 @@ def build_vars(start: date, end: date) -> dict:
         "as_of_end": str(end),
         "escalation_lookback_days": LOOKBACK_DAYS,
         "write_back": True,
-        "missing_source_days_severity": "error",
+        "allow_missing_days": False,
+        "allow_fewer_rows": False,
     }
 
 
@@ -1259,7 +1260,7 @@ def bench_spark(server, scale_name: str, args, results: list[ScaleResult], repor
     else:
         mine = next(r for r in results if r.scale == scale_name)
         pg = {key: fig.cell() for key, fig in mine.figures.items()}
-    variables = {**build_vars(AS_OF, AS_OF), "missing_source_days_severity": "warn"}
+    variables = {**build_vars(AS_OF, AS_OF), "allow_missing_days": True}
     backfill_start = AS_OF - timedelta(days=BACKFILL_DAYS - 1)
     result = benchmark_spark.bench_spark_scale(
         scale_name,

@@ -540,7 +540,7 @@ def render_section(
         ' project\'s own facts) and loaded into `app_replica."DashboardFact"` /'
         ' `"DecisionLog"` (parquet; JSON as STRING, timestamps as UTC TIMESTAMP) by a pyspark'
         " process; then `dbt build --target spark --vars {as_of_start, as_of_end,"
-        " escalation_lookback_days, write_back: true, missing_source_days_severity: warn}"
+        " escalation_lookback_days, write_back: true, allow_missing_days: true}"
         " --exclude-resource-type unit_test` as a command (python, dbt, the JVM's start and"
         " the parse included). The nightly build is for"
         f" {as_of}, first on a fresh replica then once more; the backfill from a fresh replica"

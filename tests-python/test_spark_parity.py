@@ -159,14 +159,14 @@ class SparkReplica:
                 frame.write.insertInto(f"{self.source_schema}.`{table}`")
 
     def run(self, as_of: date) -> None:
-        # The runner's variables (job.run_job), as for the PostgreSQL run:
-        # hand-made scenarios leave source days empty, so those tests warn.
+        # The runner's variables (job.run_job), as for the PostgreSQL run.
         variables = {
             "as_of_start": str(as_of),
             "as_of_end": str(as_of),
             "escalation_lookback_days": job.LOOKBACK_DAYS_DEFAULT,
             "write_back": True,
-            "missing_source_days_severity": "warn",
+            "allow_missing_days": False,
+            "allow_fewer_rows": False,
         }
         with spark_environment(self.source_schema, self.target_schema) as (profiles, target):
             from dbt.cli.main import dbtRunner

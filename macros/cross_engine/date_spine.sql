@@ -15,3 +15,14 @@
         sequence(to_date('{{ start_date }}'), to_date('{{ end_date }}'), interval 1 day)
     ) as as_of_date
 {%- endmacro %}
+
+{#- One row per whole number from 0 to count - 1, column `day_offset`. -#}
+{% macro day_offsets(count) %}
+    {{- return(adapter.dispatch('day_offsets', 'nightly_metrics')(count)) -}}
+{% endmacro %}
+{% macro default__day_offsets(count) -%}
+    select day_offset from generate_series(0, {{ count }} - 1) as offsets (day_offset)
+{%- endmacro %}
+{% macro spark__day_offsets(count) -%}
+    select explode(sequence(0, {{ count }} - 1)) as day_offset
+{%- endmacro %}

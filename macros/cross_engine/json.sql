@@ -58,6 +58,32 @@
 {%- endmacro %}
 
 {#-
+    A JSON object to nest inside json_object (PostgreSQL: jsonb; Spark: a
+    struct, which the outer to_json writes as an object).
+-#}
+{% macro json_nested_object(pairs) %}
+    {{- return(adapter.dispatch('json_nested_object', 'nightly_metrics')(pairs)) -}}
+{% endmacro %}
+{% macro default__json_nested_object(pairs) -%}
+    {{ nightly_metrics.default__json_object(pairs) }}
+{%- endmacro %}
+
+{#-
+    An aggregate: the sorted non-null values of a text expression as a JSON
+    array of strings (an empty array when there are none), for json_object.
+-#}
+{% macro json_text_array_agg(text_expr) %}
+    {{- return(adapter.dispatch('json_text_array_agg', 'nightly_metrics')(text_expr)) -}}
+{% endmacro %}
+{% macro default__json_text_array_agg(text_expr) -%}
+    coalesce(
+        jsonb_agg({{ text_expr }} order by {{ text_expr }})
+            filter (where {{ text_expr }} is not null),
+        '[]'::jsonb
+    )
+{%- endmacro %}
+
+{#-
     Spark keeps JSON as text (the replica's value/metadata/payload columns are
     STRING). Every JSON value these macros pass around is JSON text; each one
     parses it with try_parse_json (VARIANT, Spark 4.0+), so the JSON type of a
@@ -107,4 +133,17 @@
         ),
         map('ignoreNullFields', 'false')
     )
+{%- endmacro %}
+
+{% macro spark__json_nested_object(pairs) -%}
+    named_struct(
+        {%- for key, expr in pairs %}
+        '{{ key }}', {{ expr }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    )
+{%- endmacro %}
+
+{#- collect_list skips nulls; an array value nests as a JSON array. -#}
+{% macro spark__json_text_array_agg(text_expr) -%}
+    array_sort(collect_list({{ text_expr }}))
 {%- endmacro %}

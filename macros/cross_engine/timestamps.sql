@@ -31,6 +31,17 @@
     date_add({{ date_expr }}, {{ days }})
 {%- endmacro %}
 
+{#- Whole days from date `start_expr` to date `end_expr` (negative if before). -#}
+{% macro days_between(start_expr, end_expr) %}
+    {{- return(adapter.dispatch('days_between', 'nightly_metrics')(start_expr, end_expr)) -}}
+{% endmacro %}
+{% macro default__days_between(start_expr, end_expr) -%}
+    ({{ end_expr }} - {{ start_expr }})
+{%- endmacro %}
+{% macro spark__days_between(start_expr, end_expr) -%}
+    datediff({{ end_expr }}, {{ start_expr }})
+{%- endmacro %}
+
 {#- A date as the timestamp of its midnight. -#}
 {% macro date_to_timestamp(date_expr) %}
     {{- return("cast(" ~ date_expr ~ " as timestamp)") -}}

@@ -4,7 +4,11 @@
     metadata JSON) beside their typed figures. Incremental: a run replaces
     the rows of its own as-of dates and leaves every other window alone. The
     post-hook writes this run's rows into "DashboardFact" in the same
-    transaction (see macros/write_aggregate_facts.sql).
+    transaction (see macros/write_aggregate_facts.sql), those whose
+    write_action is 'written': a fact whose window lacks a source day that
+    should have arrived is 'withheld', and one whose sources have shrunk
+    since it was stored is 'kept' as stored (the vars allow_missing_days and
+    allow_fewer_rows override each).
 -#}
 {#-
     On Spark, plain (parquet) tables have no delete: a run overwrites the
@@ -19,12 +23,22 @@
         incremental_strategy=('insert_overwrite' if target.type == 'spark' else 'delete+insert'),
         partition_by=(['as_of_date'] if target.type == 'spark' else none),
         file_format=('parquet' if target.type == 'spark' else none),
-        on_schema_change='fail',
+        on_schema_change='append_new_columns',
         post_hook=["{{ nightly_metrics.write_aggregate_facts() }}"],
     )
 }}
 
 with
+
+as_of_dates as (
+
+    select
+        as_of_date,
+        window_start_date,
+        lookback_start_date
+    from {{ ref('int_as_of_dates') }}
+
+),
 
 activation as (
 
@@ -55,6 +69,99 @@ sla_resolution as (
 
 ),
 
+checked_days as (
+
+    select
+        as_of_date,
+        stream,
+        window_day,
+        is_missing
+    from {{ ref('int_source_days_checked') }}
+
+),
+
+stream_days as (
+
+    select
+        stream,
+        row_date,
+        row_count
+    from {{ ref('int_source_stream_days') }}
+
+),
+
+stored_facts as (
+
+    select
+        metric_fact_type,
+        window_end_at,
+        max(source_rows_read) as source_rows_read
+    from {{ ref('stg_app__aggregate_facts') }}
+    where
+        window_end_at >= {{ nightly_metrics.timestamp_literal(nightly_metrics.as_of_start()) }}
+        and window_end_at <= {{ nightly_metrics.run_window_end() }}
+    group by metric_fact_type, window_end_at
+
+),
+
+{# The missing days each fact's streams had in its window, as JSON arrays. #}
+{% set missing_days_of = {} %}
+{% for stream in ['dashboard_sessions', 'escalation_snapshots', 'ops_decisions'] %}
+    {% do missing_days_of.update({stream: nightly_metrics.json_text_array_agg(
+        "case when stream = '" ~ stream ~ "' and is_missing then cast(window_day as "
+        ~ dbt.type_string() ~ ") end"
+    )}) %}
+{% endfor %}
+missing_days as (
+
+    select
+        as_of_date,
+        {{ missing_days_of['dashboard_sessions'] }} as missing_session_days,
+        {{ missing_days_of['escalation_snapshots'] }} as missing_escalation_snapshot_days,
+        {{ missing_days_of['ops_decisions'] }} as missing_ops_decision_days,
+        sum(case when stream = 'dashboard_sessions' and is_missing then 1 else 0 end)
+            as missing_session_day_count,
+        sum(case when stream = 'escalation_snapshots' and is_missing then 1 else 0 end)
+            as missing_escalation_snapshot_day_count,
+        sum(case when stream = 'ops_decisions' and is_missing then 1 else 0 end)
+            as missing_ops_decision_day_count
+    from checked_days
+    group by as_of_date
+
+),
+
+{# Source rows each fact's window reads: activation the window's sessions
+    and ops decisions; SLA the escalation snapshots and ops decisions of the
+    look-back and the window. #}
+source_rows_read as (
+
+    select
+        as_of_dates.as_of_date,
+        cast(sum(
+            case
+                when
+                    stream_days.stream in ('dashboard_sessions', 'ops_decisions')
+                    and stream_days.row_date >= as_of_dates.window_start_date
+                    then stream_days.row_count
+                else 0
+            end
+        ) as {{ dbt.type_bigint() }}) as activation_rows_read,
+        cast(sum(
+            case
+                when stream_days.stream in ('escalation_snapshots', 'ops_decisions')
+                    then stream_days.row_count
+                else 0
+            end
+        ) as {{ dbt.type_bigint() }}) as sla_resolution_rows_read
+    from as_of_dates
+    inner join stream_days
+        on
+            stream_days.row_date >= as_of_dates.lookback_start_date
+            and stream_days.row_date < as_of_dates.as_of_date
+    group by as_of_dates.as_of_date
+
+),
+
 generated as (
 
     select {{ nightly_metrics.current_utc_timestamp() }} as generated_at
@@ -82,13 +189,29 @@ activation_facts as (
             ('generatedAt', nightly_metrics.iso8601_utc_string('generated.generated_at')),
             ('notes', "'Distinct shops (not blank, not __aggregate__) with a dashboard.session.opened fact in [windowStart, windowEnd); activated = those with an ops DecisionLog row for the same shopDomain in the same window.'"),
             ('sessionsCounted', 'activation.sessions_counted'),
+            ('sourceRowsRead', 'coalesce(source_rows_read.activation_rows_read, 0)'),
+            ('missingSourceDays', nightly_metrics.json_nested_object([
+                ('dashboardSessions', 'missing_days.missing_session_days'),
+                ('opsDecisions', 'missing_days.missing_ops_decision_days'),
+            ])),
+            ('missingDaysOverridden',
+                '(missing_days.missing_session_day_count'
+                ~ ' + missing_days.missing_ops_decision_day_count > 0 and '
+                ~ var('allow_missing_days') ~ ')'),
         ]) }} as fact_metadata,
+        coalesce(source_rows_read.activation_rows_read, 0) as source_rows_read,
+        missing_days.missing_session_day_count
+        + missing_days.missing_ops_decision_day_count as missing_source_day_count,
         activation.as_of_date,
         activation.window_start_at,
         activation.window_end_at,
         generated.generated_at
     from activation
     cross join generated
+    inner join missing_days
+        on activation.as_of_date = missing_days.as_of_date
+    left join source_rows_read
+        on activation.as_of_date = source_rows_read.as_of_date
 
 ),
 
@@ -116,21 +239,75 @@ sla_resolution_facts as (
             ('lookbackDays', var('escalation_lookback_days')),
             ('breachesSeen', 'sla_resolution.breaches_seen'),
             ('breachCandidatesRejected', 'sla_resolution.breach_candidates_rejected'),
+            ('sourceRowsRead', 'coalesce(source_rows_read.sla_resolution_rows_read, 0)'),
+            ('missingSourceDays', nightly_metrics.json_nested_object([
+                ('escalationSnapshots', 'missing_days.missing_escalation_snapshot_days'),
+                ('opsDecisions', 'missing_days.missing_ops_decision_days'),
+            ])),
+            ('missingDaysOverridden',
+                '(missing_days.missing_escalation_snapshot_day_count'
+                ~ ' + missing_days.missing_ops_decision_day_count > 0 and '
+                ~ var('allow_missing_days') ~ ')'),
         ]) }} as fact_metadata,
+        coalesce(source_rows_read.sla_resolution_rows_read, 0) as source_rows_read,
+        missing_days.missing_escalation_snapshot_day_count
+        + missing_days.missing_ops_decision_day_count as missing_source_day_count,
         sla_resolution.as_of_date,
         sla_resolution.window_start_at,
         sla_resolution.window_end_at,
         generated.generated_at
     from sla_resolution
     cross join generated
+    inner join missing_days
+        on sla_resolution.as_of_date = missing_days.as_of_date
+    left join source_rows_read
+        on sla_resolution.as_of_date = source_rows_read.as_of_date
+
+),
+
+computed_facts as (
+
+    select * from activation_facts
+    union all
+    select * from sla_resolution_facts
 
 ),
 
 final as (
 
-    select * from activation_facts
-    union all
-    select * from sla_resolution_facts
+    select
+        computed_facts.metric_fact_type,
+        computed_facts.total_active_shops,
+        computed_facts.activated_shops,
+        computed_facts.sample_size,
+        computed_facts.activation_rate,
+        computed_facts.median_minutes,
+        computed_facts.p90_minutes,
+        computed_facts.fact_value,
+        computed_facts.fact_metadata,
+        case
+            when
+                computed_facts.missing_source_day_count > 0
+                and not {{ var('allow_missing_days') }}
+                then 'withheld'
+            when
+                stored_facts.source_rows_read > computed_facts.source_rows_read
+                and not {{ var('allow_fewer_rows') }}
+                then 'kept'
+            else 'written'
+        end as write_action,
+        computed_facts.source_rows_read,
+        stored_facts.source_rows_read as stored_source_rows_read,
+        computed_facts.missing_source_day_count,
+        computed_facts.as_of_date,
+        computed_facts.window_start_at,
+        computed_facts.window_end_at,
+        computed_facts.generated_at
+    from computed_facts
+    left join stored_facts
+        on
+            computed_facts.metric_fact_type = stored_facts.metric_fact_type
+            and computed_facts.window_end_at = stored_facts.window_end_at
 
 )
 

@@ -1,0 +1,55 @@
+{#-
+    The aggregate metric facts already stored in "DashboardFact": rows with
+    shopDomain '__aggregate__' and one of this project's two fact types. A
+    rerun compares the source rows a stored fact was computed from
+    (`metadata.sourceRowsRead`, written by this project) with what its window
+    reads now, and keeps the stored fact when the sources have shrunk. A
+    count that is not a plain whole number reads as unknown. Rows
+    without that key (the earlier script's, or this project's before it
+    recorded the count) have a null source_rows_read and are never kept.
+    Downstream models filter on window_end_at, which PostgreSQL pushes onto
+    the indexed "createdAt" column.
+-#}
+with
+
+source_facts as (
+
+    select
+        id,
+        {{ adapter.quote('factType') }},
+        case
+            when {{ nightly_metrics.json_type(
+                nightly_metrics.json_member('metadata', 'sourceRowsRead')
+            ) }} = 'number'
+                then {{ nightly_metrics.json_scalar_text(
+                    nightly_metrics.json_member('metadata', 'sourceRowsRead')
+                ) }}
+        end as source_rows_read_text,
+        {{ adapter.quote('createdAt') }},
+        {{ adapter.quote('updatedAt') }}
+    from {{ source('app', 'dashboard_fact') }}
+    where
+        {{ adapter.quote('shopDomain') }} = '__aggregate__'
+        and {{ adapter.quote('factType') }} in (
+            'metrics.activation.rolling7d', 'metrics.sla_resolution.rolling7d'
+        )
+
+),
+
+final as (
+
+    select
+        id as fact_id,
+        {{ adapter.quote('factType') }} as metric_fact_type,
+        case
+            when {{ nightly_metrics.regex_matches('source_rows_read_text', '^[0-9]{1,18}$') }}
+                then cast(source_rows_read_text as {{ dbt.type_bigint() }})
+        end as source_rows_read,
+        {{ adapter.quote('createdAt') }} as window_end_at,
+        {{ adapter.quote('updatedAt') }} as updated_at
+
+    from source_facts
+
+)
+
+select * from final
