@@ -6,7 +6,7 @@ import argparse
 import json
 import os
 import sys
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from . import job
@@ -25,8 +25,29 @@ def parse_date(text: str) -> date:
     return parsed
 
 
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1: {text}")
+    return value
+
+
 def today_utc() -> date:
     return datetime.now(UTC).date()
+
+
+def check_not_after_tomorrow(option: str, value: date) -> None:
+    """A later window would end in the future: its fact, dated by createdAt,
+    would outrank every real window on the dashboard until that day."""
+    tomorrow = today_utc() + timedelta(days=1)
+    if value > tomorrow:
+        raise ConfigError(
+            f"{option} {value} is after tomorrow ({tomorrow}, UTC): its window would end in"
+            " the future and its fact would show on the dashboard as the newest until then"
+        )
 
 
 def _json_default(value):
@@ -49,6 +70,8 @@ def facts_as_json(facts: list[dict]) -> str:
             "createdAt": fact["createdAt"].strftime("%Y-%m-%dT%H:%M:%S.000Z"),
             "value": fact["value"],
             "metadata": fact["metadata"],
+            # "written" by this run, or "kept" as stored (sources have shrunk)
+            "runAction": fact.get("action", "written"),
         }
         for fact in facts
     ]
@@ -74,6 +97,8 @@ def facts_as_table(facts: list[dict]) -> str:
             rejected = (fact.get("metadata") or {}).get("breachCandidatesRejected")
             if rejected:
                 figures += f" ({rejected} malformed breach elements skipped)"
+        if fact.get("action") == "kept":
+            figures += " [kept as stored: its sources have shrunk since]"
         lines.append((value["windowEnd"], fact["factType"], figures))
     widths = [max(len(row[i]) for row in [header, *lines]) for i in range(2)]
     out = [f"{header[0]:<{widths[0]}}  {header[1]:<{widths[1]}}  {header[2]}"]
@@ -98,7 +123,22 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--allow-missing-days",
         action="store_true",
-        help="write the facts even when a source day in the window has no rows",
+        help="write the facts even when a source day that should have arrived has no rows"
+        " (the days are still reported, and recorded in the facts' metadata)",
+    )
+    parser.add_argument(
+        "--allow-fewer-rows",
+        action="store_true",
+        help="replace stored facts even when their window now reads fewer source rows than"
+        " when they were written (by default such a fact is kept as stored)",
+    )
+    parser.add_argument(
+        "--min-daily-rows",
+        type=positive_int,
+        default=None,
+        metavar="N",
+        help="a day without rows counts as missing only in a stream that averaged at least N"
+        " rows a day over the 28 days before the window (default 10)",
     )
     parser.add_argument("--verbose", action="store_true", help="show dbt's own log lines")
 
@@ -145,10 +185,14 @@ def command_run(args: argparse.Namespace, start: date, end: date) -> int:
         end,
         dry_run=args.dry_run,
         allow_missing_days=args.allow_missing_days,
+        allow_fewer_rows=args.allow_fewer_rows,
+        min_daily_rows=args.min_daily_rows,
         quiet=not args.verbose,
     )
     print_facts(result.facts, args.json)
-    return job.EXIT_OK
+    for problem in result.problems:
+        print(f"nightly-metrics: {problem}", file=sys.stderr, flush=True)
+    return result.exit_code
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -157,8 +201,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "run":
             as_of = args.as_of or today_utc()
+            check_not_after_tomorrow("--as-of", as_of)
             return command_run(args, as_of, as_of)
         if args.command == "backfill":
+            check_not_after_tomorrow("--end", args.end)
             if args.end < args.start:
                 raise ConfigError(f"--end ({args.end}) is before --start ({args.start})")
             if (args.end - args.start).days >= MAX_BACKFILL_DAYS:
@@ -167,6 +213,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "demo":
             from .demo import run_demo
 
+            if args.as_of:
+                check_not_after_tomorrow("--as-of", args.as_of)
             return run_demo(
                 args.as_of or today_utc(),
                 fresh=args.fresh,

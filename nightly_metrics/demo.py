@@ -44,9 +44,11 @@ def run_demo(as_of: date, *, fresh: bool = False, as_json: bool = False, quiet: 
         if not as_json:
             print(f'\nFacts written to "DashboardFact" for as-of {as_of}:\n')
         print_facts(result.facts, as_json)
+        for problem in result.problems:
+            print(f"nightly-metrics: {problem}", file=sys.stderr, flush=True)
     finally:
         server.cleanup()
-    return job.EXIT_OK
+    return result.exit_code
 
 
 def generate_docs(*, serve: bool = False, port: int = 8080) -> int:

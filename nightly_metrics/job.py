@@ -49,14 +49,38 @@ class JobResult:
     facts: list[dict] = field(default_factory=list)
     rows_read: dict[str, int] = field(default_factory=dict)
     rows_written: int = 0
+    rows_kept: int = 0
     elapsed_seconds: float = 0.0
     dbt_seconds: float = 0.0
     warnings: list[str] = field(default_factory=list)
+    # What the marts model decided per fact (written, withheld or kept).
+    outcomes: list[dict] = field(default_factory=list)
+    # Source days that never arrived, per stream: [(day, expected daily rows)].
+    missing_days: dict = field(default_factory=dict)
+    # Why the run did not do everything it should; exit_code says how bad.
+    problems: list[str] = field(default_factory=list)
+    exit_code: int = 0
 
 
 def log(message: str) -> None:
     """Progress goes to stderr, so stdout can carry --json output alone."""
     print(f"nightly-metrics: {message}", file=sys.stderr, flush=True)
+
+
+# What the server answers when it was reached but refused us: a wrong
+# password, an unknown role, a missing database. Retrying will not help, so
+# these are configuration errors, not "unreachable".
+_REFUSED_BY_SERVER = (
+    "password authentication failed",
+    "authentication failed",
+    "no password supplied",
+    "password is missing",
+    'role "',  # role "x" does not exist
+    'database "',  # database "x" does not exist
+    "no pg_hba.conf entry",
+    "permission denied for database",
+    "is not permitted to log in",
+)
 
 
 def connect(settings: ConnectionSettings, **kwargs) -> psycopg.Connection:
@@ -66,6 +90,12 @@ def connect(settings: ConnectionSettings, **kwargs) -> psycopg.Connection:
         reason = " ".join(str(error).split()) or "no reason given"
         if settings.password:
             reason = reason.replace(settings.password, "***")
+        if any(marker in reason for marker in _REFUSED_BY_SERVER):
+            raise JobError(
+                f"the database at {settings.describe()} refused the connection: {reason}"
+                " (check the user, password and database name in DATABASE_URL)",
+                EXIT_CONFIG,
+            ) from None
         raise JobError(
             f"cannot connect to the database at {settings.describe()}: {reason}",
             EXIT_DATABASE_UNREACHABLE,
@@ -116,40 +146,121 @@ def count_rows_read(
     }
 
 
-def read_written_facts(conn: psycopg.Connection, schema: str, start: date, end: date) -> list[dict]:
+def read_run_outcomes(
+    conn: psycopg.Connection,
+    target_schema: str,
+    start: date,
+    end: date,
+    computed_since: datetime,
+) -> list[dict]:
+    """What this run decided for each fact of its dates, from the marts model:
+    only rows it computed itself (generated_at from this run on), so a build
+    that never reached the model reports nothing instead of an older run."""
+    mart = sql.Identifier(target_schema, "fct_ops_metrics_rolling7d")
+    exists = conn.execute(
+        "select to_regclass(%s)", (f'"{target_schema}"."fct_ops_metrics_rolling7d"',)
+    ).fetchone()[0]
+    if exists is None:
+        return []
     rows = conn.execute(
         sql.SQL(
             """
-            select "factType", "createdAt", value, metadata, "updatedAt"
-            from {facts}
-            where "shopDomain" = '__aggregate__' and "factType" = any(%(types)s)
-              and "createdAt" >= %(start)s and "createdAt" <= %(end)s
-            order by "createdAt", "factType"
+            select metric_fact_type, window_start_at, window_end_at, write_action,
+                source_rows_read, stored_source_rows_read, fact_value, fact_metadata
+            from {mart}
+            where as_of_date between %(start)s and %(end)s
+              and generated_at >= %(since)s
+            order by window_end_at, metric_fact_type
+            """
+        ).format(mart=mart),
+        {"start": start, "end": end, "since": computed_since},
+    ).fetchall()
+    keys = (
+        "factType",
+        "windowStart",
+        "createdAt",
+        "action",
+        "sourceRowsRead",
+        "storedSourceRowsRead",
+        "value",
+        "metadata",
+    )
+    return [dict(zip(keys, row, strict=True)) for row in rows]
+
+
+def read_stored_facts(conn: psycopg.Connection, schema: str, outcomes: list[dict]) -> list[dict]:
+    """This run's own rows of "DashboardFact": one of our fact types, shopDomain
+    '__aggregate__' and createdAt equal to the window end of one of the run's
+    facts that it wrote or kept. Any other aggregate row (the earlier script's,
+    with its own shapes and createdAt at run time) is never read."""
+    ours = [o for o in outcomes if o["action"] in ("written", "kept")]
+    if not ours:
+        return []
+    actions = {(o["factType"], o["createdAt"]): o["action"] for o in ours}
+    rows = conn.execute(
+        sql.SQL(
+            """
+            select facts."factType", facts."createdAt", facts.value, facts.metadata,
+                facts."updatedAt"
+            from {facts} as facts
+            inner join unnest(%(types)s::text[], %(ends)s::timestamp[])
+                as keys (fact_type, window_end)
+                on facts."factType" = keys.fact_type and facts."createdAt" = keys.window_end
+            where facts."shopDomain" = '__aggregate__'
+            order by facts."createdAt", facts."factType", facts.id
             """
         ).format(facts=sql.Identifier(schema, "DashboardFact")),
-        {"types": list(METRIC_FACT_TYPES), "start": start, "end": end},
+        {"types": [o["factType"] for o in ours], "ends": [o["createdAt"] for o in ours]},
     ).fetchall()
     return [
-        {"factType": r[0], "createdAt": r[1], "value": r[2], "metadata": r[3], "updatedAt": r[4]}
+        {
+            "factType": r[0],
+            "createdAt": r[1],
+            "value": r[2],
+            "metadata": r[3],
+            "updatedAt": r[4],
+            "action": actions[(r[0], r[1])],
+        }
         for r in rows
     ]
 
 
-def read_mart_facts(
+def read_missing_days(
     conn: psycopg.Connection, target_schema: str, start: date, end: date
-) -> list[dict]:
+) -> dict[str, list[tuple[date, object]]]:
+    """Every source day the check flagged in the run's windows, per stream, with
+    the volume the stream had over its baseline (no cap on the count)."""
     rows = conn.execute(
         sql.SQL(
             """
-            select metric_fact_type, window_end_at, fact_value, fact_metadata
-            from {mart}
-            where as_of_date between %(start)s and %(end)s
-            order by window_end_at, metric_fact_type
+            select stream, window_day, max(expected_daily_rows)
+            from {checked}
+            where is_missing and as_of_date between %(start)s and %(end)s
+            group by stream, window_day
+            order by stream, window_day
             """
-        ).format(mart=sql.Identifier(target_schema, "fct_ops_metrics_rolling7d")),
+        ).format(checked=sql.Identifier(target_schema, "int_source_days_checked")),
         {"start": start, "end": end},
     ).fetchall()
-    return [{"factType": r[0], "createdAt": r[1], "value": r[2], "metadata": r[3]} for r in rows]
+    missing: dict[str, list[tuple[date, object]]] = {}
+    for stream, day, expected in rows:
+        missing.setdefault(stream, []).append((day, expected))
+    return missing
+
+
+def describe_missing_days(missing: dict[str, list[tuple[date, object]]]) -> str:
+    parts = []
+    for stream, days in missing.items():
+        expected = max(e for _, e in days)
+        parts.append(
+            f"{stream}: no rows on {len(days)} day(s) (the stream averaged {expected} a day"
+            f" before): {', '.join(str(day) for day, _ in days)}"
+        )
+    return "; ".join(parts)
+
+
+def window_label(outcome: dict) -> str:
+    return f"{outcome['windowStart']:%Y-%m-%d} to {outcome['createdAt']:%Y-%m-%d}"
 
 
 @contextmanager
@@ -187,6 +298,7 @@ class FailedTest:
     name: str
     message: str
     failures_relation: str | None  # where dbt stored the failing rows, if it did
+    kind: str = ""  # the generic test's name, e.g. "source_days_arrived"
 
 
 @dataclass
@@ -286,20 +398,22 @@ def summarize(result, seconds: float, settings: ConnectionSettings) -> DbtOutcom
                 f" {node_result.max_loaded_at:%Y-%m-%d %H:%M} UTC, {age_hours:.1f} h old ({status})"
             )
             continue
-        if str(getattr(node, "resource_type", "")) == "test" and status == "warn":
+        resource_type = str(getattr(node, "resource_type", ""))
+        test_kind = getattr(getattr(node, "test_metadata", None), "name", "") or ""
+        if resource_type == "test" and status == "warn":
             warned_tests.append(
                 FailedTest(
                     node.name,
                     (node_result.message or "").strip(),
                     getattr(node, "relation_name", None),
+                    test_kind,
                 )
             )
         if status not in ("fail", "error", "runtime error"):
             continue
-        kind = str(getattr(node, "resource_type", ""))
         entry = (node.name, (node_result.message or "").strip())
-        if kind == "test" and status == "fail":
-            failed_tests.append(FailedTest(*entry, getattr(node, "relation_name", None)))
+        if resource_type == "test" and status == "fail":
+            failed_tests.append(FailedTest(*entry, getattr(node, "relation_name", None), test_kind))
         else:
             failed_nodes.append(entry)
     exception = None
@@ -321,19 +435,22 @@ def summarize(result, seconds: float, settings: ConnectionSettings) -> DbtOutcom
 
 
 def describe_failed_test(settings: ConnectionSettings, test: FailedTest) -> str:
-    """The test's name and what failed; for the missing-source-day tests, the days."""
+    """The test's name and what failed, with a few of its failing rows' messages."""
     if test.failures_relation:
         try:
             with connect(settings, autocommit=True) as conn:
-                cursor = conn.execute(f"select * from {test.failures_relation} limit 50")
+                cursor = conn.execute(f"select * from {test.failures_relation} limit 5")
                 columns = [column.name for column in cursor.description]
                 rows = cursor.fetchall()
-            if "missing_day" in columns:
-                days = sorted(str(row[columns.index("missing_day")]) for row in rows)
-                return f"{test.name}: no rows on {len(days)} day(s): {', '.join(days)}"
+            if "failure_message" in columns:
+                messages = [str(row[columns.index("failure_message")]) for row in rows]
+                return f"{test.name}: {test.message} ({'; '.join(messages)})"
         except (JobError, psycopg.Error):
             pass
     return f"{test.name}: {test.message}"
+
+
+MISSING_DAYS_TEST = "source_days_arrived"
 
 
 def run_job(
@@ -344,9 +461,15 @@ def run_job(
     target_schema: str = TARGET_SCHEMA_DEFAULT,
     dry_run: bool = False,
     allow_missing_days: bool = False,
+    allow_fewer_rows: bool = False,
+    min_daily_rows: int | None = None,
     lookback_days: int = LOOKBACK_DAYS_DEFAULT,
     quiet: bool = True,
 ) -> JobResult:
+    """Builds the project for the as-of range and reports what it did. A fact
+    withheld for a missing source day, or a failing data test, gives a result
+    with exit_code 4 and the reasons in problems (the facts that were written
+    are in facts all the same); a build that fails raises JobError."""
     started = time.perf_counter()
     result = JobResult(as_of_start, as_of_end)
     label = str(as_of_start) if as_of_start == as_of_end else f"{as_of_start} to {as_of_end}"
@@ -361,6 +484,10 @@ def run_job(
         result.rows_read = count_rows_read(
             conn, settings.source_schema, as_of_start, as_of_end, lookback_days
         )
+        # The marts rows this run computes carry a generated_at from here on.
+        computed_since = conn.execute(
+            "select cast(date_trunc('milliseconds', now() at time zone 'UTC') as timestamp)"
+        ).fetchone()[0]
     for source_name, count in result.rows_read.items():
         log(f"rows read: {source_name}: {count}")
 
@@ -373,8 +500,11 @@ def run_job(
         "as_of_end": str(as_of_end),
         "escalation_lookback_days": lookback_days,
         "write_back": not dry_run,
-        "missing_source_days_severity": "warn" if allow_missing_days else "error",
+        "allow_missing_days": allow_missing_days,
+        "allow_fewer_rows": allow_fewer_rows,
     }
+    if min_daily_rows is not None:
+        variables["missing_day_min_daily_rows"] = min_daily_rows
     vars_json = json.dumps(variables)
     build_args = ["build", "--vars", vars_json, "--exclude-resource-type", "unit_test"]
     # Each run compiles into a folder of its own, so two runs started at once
@@ -394,18 +524,34 @@ def run_job(
                 log(f"source freshness: {line}")
         outcome = dbt(build_args, manifest)
     result.dbt_seconds = time.perf_counter() - dbt_started
-    for test in outcome.warned_tests:
-        log(f"warning (run continued): {describe_failed_test(settings, test)}")
 
-    if not outcome.success:
-        if outcome.failed_tests:
-            details = "; ".join(
-                describe_failed_test(settings, test) for test in outcome.failed_tests
+    # What this run computed and did, read back whatever the build's outcome:
+    # a test that fails after the marts model has run does not undo its write.
+    try:
+        with connect(settings, autocommit=True) as conn:
+            outcomes = read_run_outcomes(
+                conn, target_schema, as_of_start, as_of_end, computed_since
             )
-            raise JobError(
-                f"data tests failed, nothing was written for {label}: {details}",
-                EXIT_DATA_TEST_FAILED,
+            if dry_run:
+                result.facts = [
+                    {**o, "action": "written"} for o in outcomes if o["action"] == "written"
+                ]
+            else:
+                result.facts = read_stored_facts(conn, settings.source_schema, outcomes)
+            missing = (
+                read_missing_days(conn, target_schema, as_of_start, as_of_end) if outcomes else {}
             )
+    except JobError as error:
+        raise JobError(
+            f"the database went away during the run: {error}", EXIT_DATABASE_UNREACHABLE
+        ) from None
+    result.outcomes = outcomes
+    result.missing_days = missing
+    written = [f for f in result.facts if f["action"] == "written"]
+    result.rows_written = 0 if dry_run else len(written)
+    result.rows_kept = sum(1 for f in result.facts if f["action"] == "kept")
+
+    if not outcome.success and outcome.failed_nodes:
         # A database that went away mid-run is reported as such.
         try:
             with connect(settings):
@@ -416,24 +562,61 @@ def run_job(
             ) from None
         details = "; ".join(f"{name}: {message}" for name, message in outcome.failed_nodes)
         raise JobError(
-            f"dbt build failed for {label}: {details or outcome.exception or 'see logs/dbt.log'}",
+            f"dbt build failed for {label}: {details or outcome.exception or 'see logs/dbt.log'}"
+            f"; {describe_written(result.rows_written)}",
+            EXIT_BUILD_FAILED,
+        )
+    if not outcome.success and not outcome.failed_tests and not outcomes:
+        raise JobError(
+            f"dbt build failed for {label}: {outcome.exception or 'see logs/dbt.log'}"
+            f"; {describe_written(result.rows_written)}",
             EXIT_BUILD_FAILED,
         )
 
-    with connect(settings, autocommit=True) as conn:
-        if dry_run:
-            result.facts = read_mart_facts(conn, target_schema, as_of_start, as_of_end)
-        else:
-            result.facts = read_written_facts(
-                conn,
-                settings.source_schema,
-                as_of_start,
-                as_of_end,
-            )
-            result.rows_written = len(result.facts)
+    for test in outcome.warned_tests:
+        if test.kind != MISSING_DAYS_TEST:
+            log(f"warning (run continued): {describe_failed_test(settings, test)}")
+    if missing and allow_missing_days:
+        log(
+            "warning: source days that never arrived, written anyway (--allow-missing-days):"
+            f" {describe_missing_days(missing)}"
+        )
+    for kept in (o for o in outcomes if o["action"] == "kept"):
+        log(
+            f"kept the stored {kept['factType']} of the window {window_label(kept)}: its"
+            f" sources now read {kept['sourceRowsRead']} rows, {kept['storedSourceRowsRead']}"
+            " when it was written (--allow-fewer-rows replaces it)"
+        )
+    withheld = [o for o in outcomes if o["action"] == "withheld"]
+    if withheld:
+        windows = sorted({o["createdAt"] for o in withheld})
+        types = sorted({o["factType"] for o in withheld})
+        result.problems.append(
+            f"withheld {len(withheld)} fact(s) ({', '.join(types)}) in {len(windows)} window(s)"
+            f" ending {windows[0]:%Y-%m-%d}"
+            + (f" to {windows[-1]:%Y-%m-%d}" if len(windows) > 1 else "")
+            + f" for source days that never arrived: {describe_missing_days(missing)}"
+            + " (--allow-missing-days writes them)"
+        )
+    other_failures = [t for t in outcome.failed_tests if t.kind != MISSING_DAYS_TEST]
+    if other_failures:
+        details = "; ".join(describe_failed_test(settings, test) for test in other_failures)
+        result.problems.append(
+            f"data tests failed for {label}: {details}; {describe_written(result.rows_written)}"
+        )
+    if result.problems:
+        result.exit_code = EXIT_DATA_TEST_FAILED
+
     result.elapsed_seconds = time.perf_counter() - started
     log(
-        f'rows written to "DashboardFact": {result.rows_written}; '
-        f"elapsed {result.elapsed_seconds:.1f}s (dbt {result.dbt_seconds:.1f}s)"
+        f'rows written to "DashboardFact": {result.rows_written}; kept as stored:'
+        f" {result.rows_kept}; withheld: {len(withheld)}; elapsed"
+        f" {result.elapsed_seconds:.1f}s (dbt {result.dbt_seconds:.1f}s)"
     )
     return result
+
+
+def describe_written(rows_written: int) -> str:
+    if rows_written == 0:
+        return "nothing was written"
+    return f'{rows_written} fact(s) were written to "DashboardFact"'

@@ -112,11 +112,15 @@ class SourceDatabase:
             (scope, "ops:test", "test", shop_domain, external_ref, created_at),
         )[0][0]
 
-    def run(self, as_of: date, as_of_end: date | None = None, **kwargs) -> job.JobResult:
-        # Hand-made fixtures cover a few days, not every day of the window, so
-        # the missing-source-day tests warn here unless a test asks otherwise.
-        kwargs.setdefault("allow_missing_days", True)
-        return job.run_job(self.settings, as_of, as_of_end or as_of, **kwargs)
+    def run(
+        self, as_of: date, as_of_end: date | None = None, *, check: bool = True, **kwargs
+    ) -> job.JobResult:
+        """Runs the job; unless check=False, it must have written every fact (no
+        missing source day, no failing data test)."""
+        result = job.run_job(self.settings, as_of, as_of_end or as_of, **kwargs)
+        if check:
+            assert result.exit_code == 0, result.problems
+        return result
 
     def aggregate_facts(self) -> list[dict]:
         """Every aggregate metric row in the table, oldest window first."""
@@ -129,14 +133,18 @@ class SourceDatabase:
         keys = ("id", "factType", "scope", "value", "metadata", "createdAt", "updatedAt")
         return [dict(zip(keys, row, strict=True)) for row in rows]
 
-    def fact_value(self, fact_type: str, as_of: date) -> dict:
+    def fact(self, fact_type: str, as_of: date) -> dict:
+        """The one stored row of a fact type for an as-of date (its window's end)."""
         matches = [
             f
             for f in self.aggregate_facts()
             if f["factType"] == fact_type and f["createdAt"] == datetime(*as_of.timetuple()[:3])
         ]
         assert len(matches) == 1, f"expected one {fact_type} row for {as_of}, found {len(matches)}"
-        return matches[0]["value"]
+        return matches[0]
+
+    def fact_value(self, fact_type: str, as_of: date) -> dict:
+        return self.fact(fact_type, as_of)["value"]
 
     def non_aggregate_snapshot(self) -> list[tuple]:
         """Every row of the app's tables that is not ours, for before/after checks."""

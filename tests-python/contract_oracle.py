@@ -457,3 +457,91 @@ def non_array_breaches_facts(facts, as_of: date, lookback_days: int = 30) -> int
         if breaches is not None and not isinstance(breaches, list):
             count += 1
     return count
+
+
+# --------------------------------------------------------------------------- missing days
+
+SESSIONS_STREAM = "dashboard_sessions"
+ESCALATIONS_STREAM = "escalation_snapshots"
+DECISIONS_STREAM = "ops_decisions"
+# Which streams each fact reads ("Source days that never arrived").
+STREAMS_READ = {
+    ACTIVATION_FACT_TYPE: (SESSIONS_STREAM, DECISIONS_STREAM),
+    SLA_FACT_TYPE: (ESCALATIONS_STREAM, DECISIONS_STREAM),
+}
+
+
+def stream_rows(facts: Iterable[Fact], decisions: Iterable[Decision]) -> dict[str, list[date]]:
+    """The UTC day of every row of each stream: sessions and escalation snapshots are
+    ``DashboardFact`` rows of their fact type (any shop domain), ops decisions are
+    ``DecisionLog`` rows with ``scope = 'ops'``."""
+    days: dict[str, list[date]] = {
+        SESSIONS_STREAM: [],
+        ESCALATIONS_STREAM: [],
+        DECISIONS_STREAM: [],
+    }
+    for fact in facts:
+        if fact.fact_type == SESSION_FACT_TYPE:
+            days[SESSIONS_STREAM].append(_naive_utc(fact.created_at).date())
+        elif fact.fact_type == ESCALATION_FACT_TYPE:
+            days[ESCALATIONS_STREAM].append(_naive_utc(fact.created_at).date())
+    for decision in decisions:
+        if decision.scope == OPS_SCOPE:
+            days[DECISIONS_STREAM].append(_naive_utc(decision.created_at).date())
+    return days
+
+
+def missing_days(
+    facts: Iterable[Fact],
+    decisions: Iterable[Decision],
+    as_of: date,
+    *,
+    min_daily_rows: float = 10,
+    baseline_days: int = 28,
+    min_history_days: int = 7,
+    first_days: dict[str, date] | None = None,
+) -> dict[str, list[date]]:
+    """Per stream, the window days that are missing: no row that day, while over the
+    ``baseline_days`` UTC days before the window, counting only days on or after the stream's
+    first row (``first_days`` overrides it, for rows purged since), with at least
+    ``min_history_days`` such days, the stream averaged at least ``min_daily_rows`` a day."""
+    window_start = as_of - timedelta(days=WINDOW_DAYS)
+    result: dict[str, list[date]] = {}
+    for stream, days in stream_rows(facts, decisions).items():
+        first = (first_days or {}).get(stream) or (min(days) if days else None)
+        if first is None:
+            result[stream] = []
+            continue
+        baseline_start = max(window_start - timedelta(days=baseline_days), first)
+        history = max(0, (window_start - baseline_start).days)
+        baseline_rows = sum(1 for day in days if baseline_start <= day < window_start)
+        judged = history >= min_history_days and baseline_rows >= min_daily_rows * history
+        present = set(days)
+        result[stream] = [
+            window_start + timedelta(days=offset)
+            for offset in range(WINDOW_DAYS)
+            if judged and window_start + timedelta(days=offset) not in present
+        ]
+    return result
+
+
+def source_rows_read(
+    facts: Iterable[Fact],
+    decisions: Iterable[Decision],
+    as_of: date,
+    lookback_days: int = DEFAULT_LOOKBACK_DAYS,
+) -> dict[str, int]:
+    """Per fact type, the rows of the streams it reads in its read window: activation the
+    window, SLA resolution the look-back and the window."""
+    window_start = as_of - timedelta(days=WINDOW_DAYS)
+    read_start = {
+        ACTIVATION_FACT_TYPE: window_start,
+        SLA_FACT_TYPE: window_start - timedelta(days=lookback_days),
+    }
+    days = stream_rows(facts, decisions)
+    return {
+        fact_type: sum(
+            1 for stream in streams for day in days[stream] if read_start[fact_type] <= day < as_of
+        )
+        for fact_type, streams in STREAMS_READ.items()
+    }

@@ -36,8 +36,8 @@ def build_and_document(source_db, tmp_path: Path) -> tuple[dict, dict]:
     )
     source_db.add_decision(WINDOW_START + timedelta(hours=4), external_ref="chatwoot:7")
 
-    # A hand-made fixture has not every day of the window: those tests warn.
-    variables = {"as_of": AS_OF, "missing_source_days_severity": "warn"}
+    # A sparse fixture: no stream is busy enough for an empty day to be missing.
+    variables = {"as_of": AS_OF}
     target = tmp_path / "target"
     settings = source_db.settings
     schema = job.TARGET_SCHEMA_DEFAULT

@@ -94,14 +94,14 @@ def test_nightly_run_reads_dashboard_fact_by_index_only(pg_server, source_db):
         counts = generate(conn, PLAN_SCALE, as_of=as_of, seed=7)
     assert counts["DashboardFact"] > 50_000
 
-    source_db.run(as_of, allow_missing_days=False)  # deploy: first build
+    source_db.run(as_of)  # deploy: first build
 
     log_file = pg_server.pgdata / "log"
     offset = log_file.stat().st_size
     with psycopg.connect(pg_server.get_uri(), autocommit=True) as conn:
         conn.execute(f"alter database \"{source_db.name}\" set log_statement = 'all'")
     try:
-        source_db.run(as_of, allow_missing_days=False)  # the steady-state nightly
+        source_db.run(as_of)  # the steady-state nightly
     finally:
         with psycopg.connect(pg_server.get_uri(), autocommit=True) as conn:
             conn.execute(f'alter database "{source_db.name}" reset log_statement')

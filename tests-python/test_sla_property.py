@@ -311,8 +311,8 @@ def test_random_history_matches_the_oracle_on_every_date(source_db):
 
     # One run for the last date, then a backfill of the whole range (the last date again):
     # the second run reuses what the first parsed and must still give exactly one row each.
-    source_db.run(LAST_AS_OF, allow_missing_days=True)
-    source_db.run(FIRST_AS_OF, LAST_AS_OF, allow_missing_days=True)
+    source_db.run(LAST_AS_OF)
+    source_db.run(FIRST_AS_OF, LAST_AS_OF)
 
     written = {(f["factType"], f["createdAt"].date()): f for f in source_db.aggregate_facts()}
     as_of_dates = [
