@@ -28,9 +28,10 @@ listed in the docstrings of the functions they concern and summed up here:
   the next one in the contract's order is tried; an out-of-range start + ``slaMinutes`` rejects
   the element (it does not fall back to a later start).
 * Conversation ids: ``metadata.breaches[].conversationId`` is a JSON integer >= 0 (Python
-  ``int``, not ``bool``; ``12.0`` is a JSON float and rejected) or a string of ASCII digits;
-  the legacy ``value[].id`` must be a JSON integer >= 0 (digit strings rejected). Canonical
-  form: decimal digits without leading zeros, any length.
+  ``int``, not ``bool``; ``12.0`` is a JSON float and rejected; ``1e3`` decoded as
+  ``Decimal`` is the integer 1000) or a string of ASCII digits; the legacy ``value[].id``
+  must be a JSON integer >= 0 (digit strings rejected). Canonical form: decimal digits
+  without leading zeros, any length.
 * JSON numbers (``slaMinutes``, epoch ``created_at``): ``int``, finite ``float`` or finite
   ``Decimal`` (if decoded with ``parse_float=Decimal``), never ``bool`` or a string. Floats
   are read through their shortest decimal ``repr``; the product with 60 000 000 (minutes) or
@@ -220,6 +221,11 @@ def canonical_conversation_id(x: Any, *, allow_digit_string: bool = True) -> str
         return None
     if isinstance(x, int):
         return str(x) if x >= 0 else None
+    if isinstance(x, Decimal) and x.is_finite() and x >= 0 and x.as_tuple().exponent >= 0:
+        # A JSON number written with an exponent and no fractional digits (`1e3`, `1.5e1`)
+        # is that whole number: PostgreSQL's jsonb keeps it as 1000 and 15. `12.0` keeps
+        # a fractional digit (exponent -1) and is no id. (Decode with parse_float=Decimal.)
+        return str(int(x))
     if allow_digit_string and isinstance(x, str) and _DIGITS_RE.fullmatch(x):
         # String operations, not int(): no 4300-digit limit.
         return x.lstrip("0") or "0"

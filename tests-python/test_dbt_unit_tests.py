@@ -6,7 +6,20 @@ from __future__ import annotations
 import tempfile
 from datetime import date
 
+import yaml
+
 from nightly_metrics import job
+
+PROJECT_DIR = job.PROJECT_DIR
+
+
+def declared_unit_tests() -> set[str]:
+    """Every unit test the project's YAML declares."""
+    names = set()
+    for path in (PROJECT_DIR / "models").rglob("*.yml"):
+        for test in (yaml.safe_load(path.read_text()) or {}).get("unit_tests", []):
+            names.add(test["name"])
+    return names
 
 
 def test_dbt_unit_tests_pass(source_db):
@@ -22,3 +35,12 @@ def test_dbt_unit_tests_pass(source_db):
     failures = [(t.name, t.message) for t in outcome.failed_tests] + outcome.failed_nodes
     assert outcome.success, failures or outcome.exception
     assert outcome.failed_tests == []
+    # dbt reports success with "Nothing to do" when a selector picks nothing:
+    # every declared unit test must have run and passed.
+    ran = {
+        r.node.name: str(r.status)
+        for r in outcome.result.results
+        if str(r.node.resource_type) == "unit_test"
+    }
+    assert set(ran) == declared_unit_tests() != set()
+    assert set(ran.values()) == {"pass"}

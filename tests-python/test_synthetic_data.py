@@ -147,10 +147,8 @@ def _breaches(facts: list[tuple[dt.datetime, Any, Any]]) -> tuple[dict[int, set[
             seen.setdefault(cid, set()).add(at)
         sla = metadata.get("slaMinutes")
         for el in value if isinstance(value, list) else []:
-            if not isinstance(el, dict):
-                rejected += 1
-                continue
-            if el.get("slaBreached") is not True:
+            # not an object: no `slaBreached: true`, so no breach and not rejected
+            if not isinstance(el, dict) or el.get("slaBreached") is not True:
                 continue
             cid = el.get("id")
             at = _timestamp(el.get("breachedAt"))
@@ -326,6 +324,7 @@ def test_spellings_and_corrupt_elements_are_present(
 
     counts = demo["counts"]
     assert counts["corrupt_elements"] > 0 and counts["malformed_breaches_fields"] > 0
+    assert counts["ignored_value_elements"] > 0  # strings in value[]: ignored, not rejected
     assert counts["corrupt_elements"] < 0.02 * counts["escalation_elements"]
     with psycopg.connect(demo["uri"]) as conn:
         sqlish = conn.execute(
@@ -460,3 +459,52 @@ def test_cli_loads_the_demo(_generator_server: Any) -> None:
         facts = conn.execute('select count(*) from app."DashboardFact"').fetchone()[0]
     printed = re.search(r"DashboardFact\s+([\d,]+)", result.stdout)
     assert printed and int(printed.group(1).replace(",", "")) == facts > 0
+
+
+def test_cli_never_writes_into_the_database_named_by_database_url(_generator_server: Any) -> None:
+    """Where the job runs, DATABASE_URL names the application's own database: the loader
+    must not fall back to it."""
+    uri = _fresh_database(_generator_server, "synthetic_app_db")
+    with psycopg.connect(uri) as conn:
+        create_source_tables(conn, "public")
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "scripts" / "generate_data.py"),
+            "--scale",
+            "demo",
+            "--as-of",
+            AS_OF.isoformat(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+        env={**os.environ, "DATABASE_URL": uri},
+    )
+    assert result.returncode == 2
+    assert "--database-url" in result.stderr
+    with psycopg.connect(uri) as conn:
+        assert conn.execute('select count(*) from "DashboardFact"').fetchone()[0] == 0
+
+
+def test_cli_refuses_tables_that_hold_rows_unless_appending(_generator_server: Any) -> None:
+    uri = _fresh_database(_generator_server, "synthetic_non_empty")
+    with psycopg.connect(uri) as conn:
+        create_source_tables(conn, "public")
+        conn.execute(
+            'insert into "DecisionLog" (scope, actor, action) values (%s, %s, %s)',
+            ("ops", "ops:maria", "kept"),
+        )
+    args = ["--database-url", uri, "--scale", "demo", "--as-of", AS_OF.isoformat()]
+    refused = _cli(*args)
+    assert refused.returncode == 2
+    assert "already holds rows" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    with psycopg.connect(uri) as conn:
+        assert conn.execute('select count(*) from "DashboardFact"').fetchone()[0] == 0
+    appended = _cli(*args, "--append")
+    assert appended.returncode == 0, appended.stderr
+    with psycopg.connect(uri) as conn:
+        assert conn.execute('select count(*) from "DashboardFact"').fetchone()[0] > 0
+        assert conn.execute('select count(*) from "DecisionLog"').fetchone()[0] > 1
