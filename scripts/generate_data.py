@@ -2,12 +2,15 @@
 """Load seeded synthetic source data into "DashboardFact" and "DecisionLog".
 
     python scripts/generate_data.py --database-url URL --scale demo|S|M \\
-        --as-of YYYY-MM-DD [--seed 42] [--schema public] [--create-tables]
+        --as-of YYYY-MM-DD [--seed 42] [--schema public] [--create-tables] [--append]
 
 The history covers the scale's days before --as-of (UTC); the same seed, scale
-and date give identical rows. --database-url defaults to $DATABASE_URL; a Prisma
-URL's `?schema=NAME` is honoured (and removed before connecting) unless
---schema is given. Rows are appended: load into empty tables.
+and date give identical rows. --database-url is required and never read from
+$DATABASE_URL: on a host where the job runs that variable names the
+application's own database, and synthetic rows must never land there by
+accident. A Prisma URL's `?schema=NAME` is honoured (and removed before
+connecting) unless --schema is given. Tables that already hold rows are
+refused unless --append says to add to them.
 
 Exit codes: 0 loaded; 2 a problem the user can fix (bad argument, unreachable
 database, missing tables, no privilege); 1 any other database error.
@@ -17,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
 import sys
 import time
 from pathlib import Path
@@ -25,6 +27,7 @@ from types import ModuleType
 from typing import NoReturn
 
 import psycopg
+import psycopg.sql
 from psycopg import errors
 
 EXIT_OK = 0
@@ -54,8 +57,9 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--database-url",
-        default=os.environ.get("DATABASE_URL"),
-        help="PostgreSQL URL (default: $DATABASE_URL)",
+        required=True,
+        help="PostgreSQL URL of a database for synthetic data (DATABASE_URL is deliberately"
+        " not read: it names the application's own database where the job runs)",
     )
     parser.add_argument(
         "--scale",
@@ -81,10 +85,12 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help="create the schema and the two tables first if missing",
     )
-    args = parser.parse_args(argv)
-    if not args.database_url:
-        parser.error("no database: pass --database-url or set DATABASE_URL")
-    return args
+    parser.add_argument(
+        "--append",
+        action="store_true",
+        help="add rows to tables that already hold some (refused otherwise)",
+    )
+    return parser.parse_args(argv)
 
 
 def _first_line(exc: BaseException) -> str:
@@ -116,6 +122,16 @@ def _tables_exist(conn: psycopg.Connection, schema: str) -> bool:
     return bool(row and row[0])
 
 
+def _rows_already_there(conn: psycopg.Connection, schema: str) -> int:
+    facts = psycopg.sql.Identifier(schema, "DashboardFact")
+    decisions = psycopg.sql.Identifier(schema, "DecisionLog")
+    query = psycopg.sql.SQL(
+        "select (select count(*) from (select 1 from {} limit 1) as f)"
+        " + (select count(*) from (select 1 from {} limit 1) as d)"
+    ).format(facts, decisions)
+    return conn.execute(query).fetchone()[0]
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parse_args(argv)
     synthetic = _load_generator()
@@ -141,6 +157,12 @@ def main(argv: list[str] | None = None) -> int:
                     EXIT_USAGE,
                     f'tables "{schema}"."DashboardFact" and "DecisionLog" '
                     "do not exist (pass --create-tables)",
+                )
+            if not args.append and _rows_already_there(conn, schema):
+                return _fail(
+                    EXIT_USAGE,
+                    f'"{schema}"."DashboardFact" or "DecisionLog" already holds rows: load'
+                    " synthetic data into empty tables, or pass --append to add to them",
                 )
             counts = synthetic.generate(
                 conn, scale, as_of=args.as_of, seed=args.seed, schema=schema
