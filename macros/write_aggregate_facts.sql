@@ -70,7 +70,7 @@
         scope = 'ops',
         value = run_rows.fact_value,
         metadata = run_rows.fact_metadata,
-        "updatedAt" = {{ nightly_metrics.current_utc_timestamp() }}
+        "updatedAt" = {{ nightly_metrics.write_time_utc() }}
     from ({{ run_rows }}) as run_rows
     where
         {{ ours }}
@@ -87,7 +87,7 @@
         run_rows.fact_value,
         run_rows.fact_metadata,
         run_rows.window_end_at,
-        {{ nightly_metrics.current_utc_timestamp() }}
+        {{ nightly_metrics.write_time_utc() }}
     from ({{ run_rows }}) as run_rows
     where not exists (
         select 1

@@ -148,3 +148,16 @@ def test_figures_do_not_depend_on_the_server_time_zone(source_db):
     assert (value["totalActiveShops"], value["activatedShops"]) == (5, 2)
     assert value["windowStart"] == "2026-11-21T00:00:00.000Z"
     assert source_db.aggregate_facts()[0]["createdAt"] == WINDOW_END
+
+
+def test_only_ascii_whitespace_makes_a_shop_domain_blank(source_db):
+    """Blank is empty or the six ASCII white-space characters only, whatever the
+    database's locale (PostgreSQL's [[:space:]] would follow it): a domain of U+3000
+    or U+00A0 is a shop, however odd; one of tab, VT, FF, CR, LF and space is not."""
+    day = WINDOW_START + timedelta(days=2)
+    for domain in ("\u3000", "\u00a0", " \t\v\f\r\n", "shop-a"):
+        source_db.add_session(domain, day)
+    source_db.add_decision(day, shop_domain="\u3000")
+    source_db.run(AS_OF)
+    value = source_db.fact_value(ACTIVATION, AS_OF)
+    assert (value["totalActiveShops"], value["activatedShops"]) == (3, 1)

@@ -95,7 +95,7 @@ HOSTILE_SNAPSHOTS = [
         '{"slaMinutes": 30}',
     ),
     (
-        '[{"id": 1.5e1, "slaBreached": true, "createdAt": "2026-11-20T10:00:00Z"}]',
+        '[{"id": 2.5e2, "slaBreached": true, "createdAt": "2026-11-20T10:00:00Z"}]',
         '{"slaMinutes": 30}',
     ),
     (
@@ -180,6 +180,13 @@ def test_hostile_json_numbers_and_strings_are_used_or_rejected(source_db):
     assert usable["12"] == datetime(9999, 12, 31, 23, 59, 59, 999400)
     assert "13" not in usable and "15" not in usable  # just past 9999, just before 1970
     assert usable["14"] == datetime(1970, 1, 1)
+    assert usable["250"] == usable["1000"]  # 2.5e2 is conversation 250
+    assert "19" not in usable and "0" not in usable  # 19.0 and 2e-1 are no ids
+    assert usable["100"] == datetime(2026, 11, 21, 10)  # conversationId 1e2
+    # fractions beyond microseconds round half up on the 7th digit
+    assert usable["22"] == datetime(2026, 11, 21, 10, 0, 0, 1)
+    assert usable["23"] == datetime(2026, 11, 21, 10, 0, 0, 123456)
+    assert "24" not in usable and "25" not in usable
 
 
 def snapshot(breaches: list[dict], value: list | None = None) -> tuple[str, str]:
@@ -312,3 +319,17 @@ def test_two_plain_dbt_builds_at_once_store_a_new_snapshot_once(source_db, tmp_p
     assert [build.returncode for build in builds] == [0, 0], "\n".join(outputs)
     rows = staged_candidates(source_db)
     assert sorted(row[2] for row in rows) == ["41", "42", "43"]
+
+
+def test_a_duration_on_a_rounding_tie_rounds_half_away_from_zero(source_db):
+    """60.3 s is 1.005 minutes: rounded to 2 places, 1.01 (half away from zero, on the
+    decimal value PostgreSQL gives the double: 15 significant digits)."""
+    insert_raw(source_db, *snapshot([{"conversationId": 51, "breachedAt": "2026-11-22T10:00:00Z"}]))
+    source_db.add_decision(datetime(2026, 11, 22, 10, 1, 0, 300000), external_ref="chatwoot:51")
+    source_db.run(AS_OF)
+    value = source_db.fact(SLA_FACT_TYPE, AS_OF)["value"]
+    assert (value["sampleSize"], value["medianMinutes"], value["p90Minutes"]) == (
+        1,
+        Decimal("1.01"),
+        Decimal("1.01"),
+    )

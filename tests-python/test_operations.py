@@ -3,6 +3,7 @@ concurrency, failing data tests, a database going away, dry runs, secrets."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import tempfile
 import time
@@ -16,7 +17,9 @@ from conftest import PROJECT_DIR, TEMPLATE_DATABASE, SourceDatabase, run_cli, st
 from dbt.cli.main import dbtRunner
 
 from nightly_metrics import job
+from nightly_metrics.database_url import parse_database_url
 from nightly_metrics.embedded import start_server
+from nightly_metrics.paths import LOG_DIR
 from nightly_metrics.synthetic_data import Scale, generate
 
 AS_OF = date(2026, 11, 28)
@@ -108,6 +111,72 @@ def test_empty_window_still_writes_a_well_formed_pair(source_db):
     assert values["metrics.sla_resolution.rolling7d"]["medianMinutes"] is None
 
 
+def wait_for_waiting_locks(conn, count: int, seconds: float = 120) -> bool:
+    """True once `count` other sessions wait for a lock."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        waiting = conn.execute(
+            "select count(distinct pid) from pg_locks where not granted and pid <> pg_backend_pid()"
+        ).fetchone()[0]
+        if waiting >= count:
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def test_updated_at_is_the_time_of_writing_after_a_wait_for_the_lock(source_db):
+    source_db.add_session("shop-a", datetime(2026, 11, 25, 9))
+    blocker = psycopg.connect(source_db.uri, autocommit=True)
+    blocker.execute("select pg_advisory_lock(hashtext('nightly_metrics.write_aggregate_facts'))")
+    proc = start_cli(["run", "--as-of", str(AS_OF)], env={"DATABASE_URL": source_db.uri})
+    try:
+        assert wait_for_waiting_locks(blocker, 1), "the run never reached the write"
+        time.sleep(1.5)
+        released_at = blocker.execute(
+            "select cast(clock_timestamp() at time zone 'UTC' as timestamp(3))"
+        ).fetchone()[0]
+    finally:
+        blocker.close()
+    _, err = proc.communicate(timeout=300)
+    assert proc.returncode == 0, err
+    for fact in source_db.aggregate_facts():
+        # not the transaction's start, which came before the wait
+        assert fact["updatedAt"] >= released_at, fact
+
+
+def test_the_run_says_what_was_written_when_a_test_fails_after_the_write(source_db):
+    """The marts model's own tests run after its post-hook has committed the facts: a
+    failure there must not be reported as "nothing was written"."""
+    source_db.add_session("shop-a", datetime(2026, 11, 25, 9))
+    source_db.run(AS_OF)
+    # a duplicate key in the mart (of another window), as only something else could make
+    source_db.execute(
+        "insert into nightly_metrics.fct_ops_metrics_rolling7d select * from"
+        " nightly_metrics.fct_ops_metrics_rolling7d where metric_fact_type = %s",
+        ("metrics.activation.rolling7d",),
+    )
+    source_db.execute(
+        "update nightly_metrics.fct_ops_metrics_rolling7d set as_of_date = %s,"
+        " window_end_at = %s, window_start_at = %s where ctid in (select ctid from"
+        " nightly_metrics.fct_ops_metrics_rolling7d where metric_fact_type = %s limit 2)",
+        (
+            date(2026, 1, 1),
+            datetime(2026, 1, 1),
+            datetime(2025, 12, 25),
+            "metrics.activation.rolling7d",
+        ),
+    )
+    result = run_cli(["run", "--as-of", "2026-11-29"], env={"DATABASE_URL": source_db.uri})
+    assert result.returncode == job.EXIT_DATA_TEST_FAILED, result.stderr
+    assert "unique_combination_of_columns" in result.stderr
+    assert '2 fact(s) were written to "DashboardFact"' in result.stderr
+    assert "nothing was written" not in result.stderr
+    assert (
+        len([f for f in source_db.aggregate_facts() if f["createdAt"] == datetime(2026, 11, 29)])
+        == 2
+    )
+
+
 def test_two_runs_started_together_leave_exactly_one_pair(source_db):
     load_synthetic(source_db, Scale(shops=25, history_days=20))
     source_db.run(AS_OF)  # the project's own tables exist, as on any night after the first
@@ -117,8 +186,16 @@ def test_two_runs_started_together_leave_exactly_one_pair(source_db):
         ' "updatedAt") values (%s, %s, %s, %s, %s, now())',
         ("__aggregate__", "metrics.activation.rolling7d", "ops", "{}", datetime(2026, 11, 28)),
     )
+    # The barrier: while this session holds the write's lock, the first run waits at
+    # its write and the second at the run lock; both are then running at once.
+    blocker = psycopg.connect(source_db.uri, autocommit=True)
+    blocker.execute("select pg_advisory_lock(hashtext('nightly_metrics.write_aggregate_facts'))")
     args = ["run", "--as-of", str(AS_OF)]
     procs = [start_cli(args, env={"DATABASE_URL": source_db.uri}) for _ in range(2)]
+    try:
+        assert wait_for_waiting_locks(blocker, 2), "the two runs never waited at the same time"
+    finally:
+        blocker.close()
     outputs = [proc.communicate(timeout=300) for proc in procs]
     for proc, (_, err) in zip(procs, outputs, strict=True):
         assert proc.returncode == 0, err
@@ -160,7 +237,7 @@ def test_run_logs_and_json_output(source_db):
     assert "elapsed" in result.stderr
 
 
-def test_password_never_appears_in_any_output(source_db, pg_server):
+def test_password_never_appears_in_any_output(source_db, pg_server, tmp_path, monkeypatch):
     secret = "Sup3r-s3cret@pw"
     encoded = "Sup3r-s3cret%40pw"
     load_synthetic(source_db, Scale(shops=10, history_days=12))
@@ -181,7 +258,7 @@ def test_password_never_appears_in_any_output(source_db, pg_server):
     wrong = run_cli(["run", "--dry-run"], env={"DATABASE_URL": url.replace(encoded, "nope")})
     assert wrong.returncode == job.EXIT_CONFIG  # refused, not unreachable: no retry helps
     assert "password authentication failed" in wrong.stderr
-    log_file = PROJECT_DIR / "logs" / "dbt.log"
+    log_file = LOG_DIR / "dbt.log"
     log_size = log_file.stat().st_size if log_file.exists() else 0
     outputs = [
         run_cli(
@@ -200,9 +277,19 @@ def test_password_never_appears_in_any_output(source_db, pg_server):
         with log_file.open(errors="replace") as handle:
             handle.seek(log_size)
             assert secret not in handle.read()
-    for path in (PROJECT_DIR / "target").rglob("*") if (PROJECT_DIR / "target").exists() else []:
-        if path.is_file() and path.stat().st_size < 50_000_000:
-            assert secret.encode() not in path.read_bytes(), path
+    # What dbt writes while it runs (manifest, compiled SQL, run results) lives in a
+    # temporary folder the runner removes: run once in process, keeping that folder.
+    kept = tmp_path / "kept-target"
+    monkeypatch.setattr(
+        job.tempfile, "TemporaryDirectory", lambda **_: contextlib.nullcontext(str(kept))
+    )
+    monkeypatch.setenv("DATABASE_URL", url)
+    job.run_job(parse_database_url(url), AS_OF, AS_OF)
+    written = [path for path in kept.rglob("*") if path.is_file()]
+    assert any(path.name == "manifest.json" for path in written)
+    for path in written:
+        assert secret.encode() not in path.read_bytes(), path
+        assert encoded.encode() not in path.read_bytes(), path
 
 
 @pytest.mark.parametrize(
@@ -255,9 +342,7 @@ def test_database_going_away_mid_run_leaves_no_partial_pair():
         blocker.execute(
             "select pg_advisory_lock(hashtext('nightly_metrics.write_aggregate_facts'))"
         )
-        proc = start_cli(
-            ["run", "--as-of", str(AS_OF)], env={"DATABASE_URL": db.uri}
-        )
+        proc = start_cli(["run", "--as-of", str(AS_OF)], env={"DATABASE_URL": db.uri})
         waiting = False
         for _ in range(240):
             rows = blocker.execute(

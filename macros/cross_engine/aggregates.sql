@@ -73,12 +73,17 @@
     try_cast({{ expr }} as decimal(38, 18))
 {%- endmacro %}
 
-{#- True when a text holds only whitespace (or nothing). -#}
+{#-
+    True when a text holds only whitespace (or nothing). Whitespace is the six
+    ASCII characters (space, tab, LF, CR, VT, FF), spelled out: PostgreSQL's
+    [[:space:]] follows the database's locale, so U+3000 or U+00A0 would be
+    blank in one database and not in another.
+-#}
 {% macro is_blank(text_expr) %}
     {{- return(adapter.dispatch('is_blank', 'nightly_metrics')(text_expr)) -}}
 {% endmacro %}
 {% macro default__is_blank(text_expr) -%}
-    ({{ text_expr }} ~ '^[[:space:]]*$')
+    ({{ text_expr }} ~ '^[ \t\n\r\v\f]*$')
 {%- endmacro %}
 {#- Java's \s is the six ASCII white-space characters; \z is the very end. -#}
 {% macro spark__is_blank(text_expr) -%}

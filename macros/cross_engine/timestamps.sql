@@ -20,6 +20,32 @@
     timestamp_millis(unix_millis(current_timestamp()))
 {%- endmacro %}
 
+{#-
+    The moment of writing, in UTC to the millisecond: the statement's clock,
+    not the transaction's start (now()), which lies before any wait for the
+    write's lock.
+-#}
+{% macro write_time_utc() %}
+    {{- return(adapter.dispatch('write_time_utc', 'nightly_metrics')()) -}}
+{% endmacro %}
+{% macro default__write_time_utc() -%}
+    cast(clock_timestamp() at time zone 'UTC' as timestamp(3))
+{%- endmacro %}
+{% macro spark__write_time_utc() -%}
+    {{ nightly_metrics.spark__current_utc_timestamp() }}
+{%- endmacro %}
+
+{#- Minutes since 1970-01-01 00:00 UTC, as an exact decimal. -#}
+{% macro epoch_minutes(timestamp_expr) %}
+    {{- return(adapter.dispatch('epoch_minutes', 'nightly_metrics')(timestamp_expr)) -}}
+{% endmacro %}
+{% macro default__epoch_minutes(timestamp_expr) -%}
+    (extract(epoch from {{ timestamp_expr }}) / 60)
+{%- endmacro %}
+{% macro spark__epoch_minutes(timestamp_expr) -%}
+    (cast(unix_micros({{ timestamp_expr }}) as decimal(38, 18)) / 60000000)
+{%- endmacro %}
+
 {#- `days` whole days after a date, as a date. -#}
 {% macro add_days(date_expr, days) %}
     {{- return(adapter.dispatch('add_days', 'nightly_metrics')(date_expr, days)) -}}
@@ -103,6 +129,13 @@
     {%- endset -%}
     {#- Past the shape check, a '+' or '-' six from the end can only be an offset sign. -#}
     {%- set offset_sign = "substr(" ~ t ~ ", length(" ~ t ~ ") - 5, 1)" -%}
+    {%- set offset_length -%}
+        (case
+            when right({{ t }}, 1) in ('Z', 'z') then 1
+            when {{ offset_sign }} in ('+', '-') then 6
+            else 0
+        end)
+    {%- endset -%}
     {#- One regular expression per value: this runs for every breach element.
         CASE, not AND: PostgreSQL may evaluate AND operands in any order. -#}
     case when {{ t }} ~ {{ shape }} and left({{ t }}, 4) >= '1969' then
@@ -110,11 +143,17 @@
             day from make_date(cast(left({{ t }}, 4) as integer), cast(substr({{ t }}, 6, 2) as integer), 1)
             + interval '1 month' - interval '1 day'
         ) then
-            cast(left({{ t }}, length({{ t }}) - case
-                when right({{ t }}, 1) in ('Z', 'z') then 1
-                when {{ offset_sign }} in ('+', '-') then 6
-                else 0
-            end) as timestamp)
+            {#- Fractions beyond microseconds round half up on the 7th digit,
+                whatever their length (a double would round ties its own way). #}
+            case when substr({{ t }}, 20, 1) = '.' then
+                cast(left({{ t }}, 19) as timestamp) + (
+                    cast(substr(substr({{ t }}, 21, length({{ t }}) - 20 - {{ offset_length }})
+                        || '000000', 1, 6) as integer)
+                    + case when substr({{ t }}, 27, 1) between '5' and '9' then 1 else 0 end
+                ) * interval '1 microsecond'
+            else
+                cast(left({{ t }}, length({{ t }}) - {{ offset_length }}) as timestamp)
+            end
             - case when {{ offset_sign }} in ('+', '-') then
                 (case when {{ offset_sign }} = '-' then -1 else 1 end)
                 * make_interval(
@@ -130,8 +169,8 @@
     Spark: the same accepted shapes as the PostgreSQL version (one regular
     expression, `\z` for the very end), the calendar check by try_to_timestamp
     (null for Feb 30), and the same arithmetic: fractions of a second become
-    microseconds with rint() of a double, as PostgreSQL's input routine does,
-    and the offset is subtracted in microseconds, so any year survives it.
+    microseconds rounded half up on the 7th digit, and the offset is
+    subtracted in microseconds, so any year survives it.
 -#}
 {% macro spark__parse_iso8601_utc(text_expr) -%}
     {%- set t = text_expr -%}
@@ -149,8 +188,11 @@
                 concat({{ part[1] }}, ' ', {{ part[4] }}, ':', coalesce({{ part[7] }}, '00')),
                 'yyyy-MM-dd HH:mm:ss'
             ))
-            + coalesce(cast(rint(
-                cast(concat('0.', {{ part[9] }}) as double) * 1000000D) as bigint), 0)
+            + coalesce(
+                cast(substr(concat({{ part[9] }}, '000000'), 1, 6) as bigint)
+                + case when substr({{ part[9] }}, 7, 1) between '5' and '9' then 1 else 0 end,
+                0
+            )
             - case {{ part[11] }} when '-' then -1 when '+' then 1 else 0 end
             * (
                 coalesce(try_cast({{ part[12] }} as bigint), 0) * 3600

@@ -8,7 +8,17 @@
     only when its "updatedAt" changes. A run parses the snapshots of its read
     window (as-of range plus the escalation look-back) that are new to it.
 -#}
-{#- Spark's plain tables cannot delete+insert: there it is rebuilt each run. -#}
+{#-
+    Breaches are remembered: the application deletes snapshots after 14 days,
+    and what was read from them keeps counting. The pre-hooks, in the model's
+    transaction, first take a lock (two overlapping `dbt build`s would both
+    parse a new snapshot and store its candidates twice; the second now waits
+    and then finds it parsed), then forget everything read from snapshots that
+    changed since (read again below: what they yield now replaces it, nothing
+    included) and drop the raw JSON of rejected elements whose snapshot is
+    gone (it may hold transcript snippets). Spark's plain tables cannot
+    delete+insert: there the model is rebuilt each run, from what exists.
+-#}
 {{
     config(
         materialized=('table' if target.type == 'spark' else 'incremental'),
@@ -19,6 +29,11 @@
             {'columns': ['fact_created_at']},
             {'columns': ['fact_id']},
         ],
+        pre_hook=([] if target.type == 'spark' else [
+            "select pg_advisory_xact_lock("
+            ~ "hashtext('nightly_metrics.stg_app__escalation_breach_candidates'))",
+            "{{ nightly_metrics.forget_changed_and_deleted_snapshots() }}",
+        ]),
     )
 }}
 
@@ -240,18 +255,29 @@ conversation_times_parsed as {{ nightly_metrics.materialized_cte() }} (
             Outside [1970, 10000) the result is unusable anyway; the bound
             keeps the arithmetic in range.
         -#}
+        {#- Below 1e-300 a number is 0 here: a double cannot hold it (PostgreSQL
+            fails the cast), and it is far below a microsecond anyway. -#}
         case
             when epoch_type = 'number'
                 then case
                     when
                         {{ nightly_metrics.cast_numeric('epoch_text') }} >= 0
                         and {{ nightly_metrics.cast_numeric('epoch_text') }} < 253402300800
-                        then {{ nightly_metrics.epoch_seconds_to_timestamp('epoch_text') }}
+                        then {{ nightly_metrics.epoch_seconds_to_timestamp(
+                            "case when " ~ nightly_metrics.cast_numeric('epoch_text')
+                            ~ " < 1e-300 then '0' else epoch_text end"
+                        ) }}
                 end
         end as epoch_parsed,
         case
             when sla_minutes_type = 'number'
+                then {{ nightly_metrics.cast_numeric('sla_minutes_text') }}
+        end as sla_minutes_exact,
+        case
+            when sla_minutes_type = 'number'
                 then case
+                    when abs({{ nightly_metrics.cast_numeric('sla_minutes_text') }}) < 1e-300
+                        then cast(0 as {{ dbt.type_float() }})
                     when abs({{ nightly_metrics.cast_numeric('sla_minutes_text') }}) < 10000000000
                         then cast(sla_minutes_text as {{ dbt.type_float() }})
                 end
@@ -260,7 +286,7 @@ conversation_times_parsed as {{ nightly_metrics.materialized_cte() }} (
 
 ),
 
-conversation_breach_times as (
+conversation_starts as (
 
     select
         *,
@@ -272,6 +298,26 @@ conversation_breach_times as (
             when {{ nightly_metrics.is_usable_timestamp('epoch_parsed') }} then epoch_parsed
         end as conversation_started_at
     from conversation_times_parsed
+
+),
+
+{#- Start plus slaMinutes, computed only when the sum lands within a day of
+    the usable years 1970-9999 (4 223 371 680 minutes from 1970 to 10000):
+    further out it is unusable anyway, and the arithmetic could leave the
+    engine's timestamp range and fail the run. -#}
+conversation_breach_times as (
+
+    select
+        *,
+        case
+            when
+                {{ nightly_metrics.epoch_minutes('conversation_started_at') }}
+                + sla_minutes_exact > -1440
+                and {{ nightly_metrics.epoch_minutes('conversation_started_at') }}
+                + sla_minutes_exact < 4223373120
+                then {{ nightly_metrics.add_minutes('conversation_started_at', 'sla_minutes') }}
+        end as breached_after_sla_at
+    from conversation_starts
 
 ),
 
@@ -287,9 +333,8 @@ conversation_candidates as (
         case
             when {{ nightly_metrics.is_usable_timestamp('breached_at_parsed') }}
                 then breached_at_parsed
-            when {{ nightly_metrics.is_usable_timestamp(
-                nightly_metrics.add_minutes('conversation_started_at', 'sla_minutes')) }}
-                then {{ nightly_metrics.add_minutes('conversation_started_at', 'sla_minutes') }}
+            when {{ nightly_metrics.is_usable_timestamp('breached_after_sla_at') }}
+                then breached_after_sla_at
         end as breached_at,
         case
             when conversation_id is null then 'invalid_conversation_id'
@@ -299,9 +344,8 @@ conversation_candidates as (
                 `is distinct from` (sqlfluff/sqlfluff#3284). #}
             when (sla_minutes_type is distinct from 'number') then 'missing_sla_minutes'
             when
-                not {{ nightly_metrics.is_usable_timestamp(
-                    nightly_metrics.add_minutes('conversation_started_at', 'sla_minutes')) }}
-                or sla_minutes is null
+                breached_after_sla_at is null
+                or not {{ nightly_metrics.is_usable_timestamp('breached_after_sla_at') }}
                 then 'breach_time_out_of_range'
         end as rejection_reason,
         fact_created_at,
