@@ -301,10 +301,10 @@ conversation_starts as (
 
 ),
 
-{#- Start plus slaMinutes, computed only when the sum lands within a day of
+{# Start plus slaMinutes, computed only when the sum lands within a day of
     the usable years 1970-9999 (4 223 371 680 minutes from 1970 to 10000):
     further out it is unusable anyway, and the arithmetic could leave the
-    engine's timestamp range and fail the run. -#}
+    engine's timestamp range and fail the run. #}
 conversation_breach_times as (
 
     select
