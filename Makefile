@@ -1,24 +1,27 @@
 # Two commands on a fresh machine (Python 3.11+, make, git):
 #   make demo   set everything up and run the job on an embedded PostgreSQL
 #   make test   set everything up and run every test (pytest, dbt unit tests, lint);
-#               the Spark parity tests need Java 17+ on the PATH
+#               the Spark parity tests need Java 17+ on the PATH, the pooler
+#               tests the pgbouncer binary (.ci/run installs it)
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-# The tests also need the Spark extra (about 700 MB); the demo does not.
+# The tests also need the dev tools and the Spark extra (about 700 MB); the demo does not.
 TEST_STAMP := $(VENV)/.installed-test
+# Exact versions of what production installs (see constraints.txt).
+PIP_INSTALL := $(BIN)/pip install --quiet -c constraints.txt
 
-.PHONY: demo test lint docs bench clean
+.PHONY: demo test lint docs bench clean constraints
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[dev]"
+	$(PIP_INSTALL) -e ".[demo]"
 	touch $(STAMP)
 
 $(TEST_STAMP): $(STAMP)
-	$(BIN)/pip install --quiet -e ".[dev,spark]"
+	$(PIP_INSTALL) -e ".[dev,demo,spark]"
 	touch $(TEST_STAMP)
 
 demo: $(STAMP)
@@ -28,14 +31,25 @@ test: $(TEST_STAMP)
 	$(BIN)/python -m pytest
 
 # sqlfluff's dbt templater compiles against a database: the test starts one.
-lint: $(STAMP)
+lint: $(TEST_STAMP)
 	$(BIN)/python -m pytest tests-python/test_lint.py
 
-bench: $(STAMP)
+bench: $(TEST_STAMP)
 	$(BIN)/python scripts/benchmark.py --scales S,M
 
 docs: $(STAMP)
 	$(BIN)/nightly-metrics docs
+
+# Pins of a production install (no extras), from a throw-away virtualenv.
+constraints:
+	rm -rf .constraints-venv
+	$(PYTHON) -m venv .constraints-venv
+	.constraints-venv/bin/pip install --quiet --upgrade pip
+	.constraints-venv/bin/pip install --quiet .
+	{ sed -n '/^#/p' constraints.txt; .constraints-venv/bin/pip freeze --exclude nightly-metrics \
+		| sed 's/^click==.*/click==8.4.2/'; } > constraints.txt.new
+	mv constraints.txt.new constraints.txt
+	rm -rf .constraints-venv build
 
 clean:
 	rm -rf target logs .demo

@@ -5,12 +5,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
+import signal
 import sys
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from . import job
-from .database_url import ConfigError, parse_database_url
+from .database_url import ConfigError, settings_from_environment
 
 MAX_BACKFILL_DAYS = 3660
 
@@ -23,6 +25,15 @@ def parse_date(text: str) -> date:
     if not date(1971, 1, 1) <= parsed <= date(9998, 12, 31):
         raise argparse.ArgumentTypeError(f"date out of range (1971 to 9998): {text}")
     return parsed
+
+
+def duration(text: str) -> float:
+    """Seconds from '90s', '30m', '2h' or a bare number of minutes."""
+    match = re.fullmatch(r"\s*([0-9]+(?:\.[0-9]+)?)\s*(s|m|min|h)?\s*", text)
+    if not match:
+        raise argparse.ArgumentTypeError(f"not a duration such as 90s, 30m or 2h: {text!r}")
+    unit = {"s": 1, "m": 60, "min": 60, "h": 3600, None: 60}[match.group(2)]
+    return float(match.group(1)) * unit
 
 
 def positive_int(text: str) -> int:
@@ -140,7 +151,32 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
         help="a day without rows counts as missing only in a stream that averaged at least N"
         " rows a day over the 28 days before the window (default 10)",
     )
+    parser.add_argument(
+        "--lock-timeout",
+        type=duration,
+        default=job.LOCK_TIMEOUT_DEFAULT_SECONDS,
+        metavar="DURATION",
+        help="wait at most this long for another run of the job to finish, then exit 5"
+        " (e.g. 90s, 30m, 2h; a bare number is minutes; default 30m)",
+    )
+    parser.add_argument(
+        "--statement-timeout",
+        type=duration,
+        default=None,
+        metavar="DURATION",
+        help="cancel any one statement of the build that runs longer (e.g. 20m; 0 for no"
+        " limit; default 60m, the dbt var statement_timeout_seconds)",
+    )
+    add_output_options(parser)
+
+
+def add_output_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--verbose", action="store_true", help="show dbt's own log lines")
+    parser.add_argument(
+        "--quiet",
+        action="store_true",
+        help="print nothing on stderr but errors (for cron); results still go to stdout",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -148,6 +184,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="nightly-metrics",
         description='Rolling 7-day operator KPIs, computed by dbt and written to "DashboardFact".',
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {version()}")
     commands = parser.add_subparsers(dest="command", required=True)
 
     run = commands.add_parser("run", help="compute one as-of date (default: today, UTC)")
@@ -167,18 +204,30 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--as-of", type=parse_date, default=None, metavar="YYYY-MM-DD")
     demo.add_argument("--fresh", action="store_true", help="drop and reload the demo database")
     demo.add_argument("--json", action="store_true")
-    demo.add_argument("--verbose", action="store_true")
+    add_output_options(demo)
 
     docs = commands.add_parser(
         "docs", help="generate the dbt docs site (lineage) against the demo database"
     )
     docs.add_argument("--serve", action="store_true", help="serve the site after generating it")
     docs.add_argument("--port", type=int, default=8080)
+    add_output_options(docs)
     return parser
 
 
+def version() -> str:
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as installed_version
+
+    try:
+        return installed_version("nightly-metrics")
+    except PackageNotFoundError:
+        return "(not installed)"
+
+
 def command_run(args: argparse.Namespace, start: date, end: date) -> int:
-    settings = parse_database_url(os.environ.get("DATABASE_URL"))
+    settings, connection_note = settings_from_environment(os.environ)
+    job.log(connection_note)
     result = job.run_job(
         settings,
         start,
@@ -188,6 +237,8 @@ def command_run(args: argparse.Namespace, start: date, end: date) -> int:
         allow_fewer_rows=args.allow_fewer_rows,
         min_daily_rows=args.min_daily_rows,
         quiet=not args.verbose,
+        lock_timeout_seconds=args.lock_timeout,
+        statement_timeout_seconds=args.statement_timeout,
     )
     print_facts(result.facts, args.json)
     for problem in result.problems:
@@ -195,9 +246,31 @@ def command_run(args: argparse.Namespace, start: date, end: date) -> int:
     return result.exit_code
 
 
+class Interrupted:
+    """The signal that stopped the run, for its exit code (128 + the number)."""
+
+    signal_number: int | None = None
+
+
+def stop_on_signal(signal_number: int, _frame) -> None:
+    """Ctrl+C and SIGTERM both unwind the run as an interrupt: dbt cancels its
+    queries, open transactions roll back, every lock, temporary folder and
+    embedded server of ours is released on the way out. A second signal during
+    that cleanup is ignored."""
+    if Interrupted.signal_number is not None:
+        return
+    Interrupted.signal_number = signal_number
+    job.DbtOutput.mute_all()
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    job.QUIET = bool(getattr(args, "quiet", False))
+    Interrupted.signal_number = None
+    signal.signal(signal.SIGTERM, stop_on_signal)
+    signal.signal(signal.SIGINT, stop_on_signal)
     try:
         if args.command == "run":
             as_of = args.as_of or today_utc()
@@ -232,8 +305,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"nightly-metrics: {error}", file=sys.stderr)
         return error.exit_code
     except KeyboardInterrupt:
-        print("nightly-metrics: interrupted", file=sys.stderr)
-        return 130
+        number = Interrupted.signal_number or signal.SIGINT
+        print(
+            f"nightly-metrics: stopped by {signal.Signals(number).name}; what the run had not"
+            " committed was rolled back",
+            file=sys.stderr,
+        )
+        return 128 + number
     parser.error(f"unknown command {args.command}")
     return job.EXIT_CONFIG
 

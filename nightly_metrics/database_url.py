@@ -4,15 +4,17 @@ environment of this process, under dbt's secret prefix so dbt scrubs it."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from urllib.parse import parse_qs, unquote, urlsplit
 
 # dbt masks the values of DBT_ENV_SECRET_* variables in its logs and
 # refuses them anywhere but profiles.yml.
 PASSWORD_ENV = "DBT_ENV_SECRET_NIGHTLY_METRICS_DB_PASSWORD"
 
-# Other query parameters (Prisma's connection_limit, pgbouncer, pool_timeout, …)
-# mean nothing to libpq and are ignored.
+# Other query parameters (Prisma's connection_limit, pool_timeout, …) mean
+# nothing to libpq and are ignored; `pgbouncer=true` marks a transaction
+# pooler (Prisma's convention), which the job then treats as one.
 SSL_MODES = {"disable", "allow", "prefer", "require", "verify-ca", "verify-full"}
 
 
@@ -29,6 +31,9 @@ class ConnectionSettings:
     dbname: str
     sslmode: str
     source_schema: str
+    # `pgbouncer=true`: a transaction pooler, where statements outside one
+    # transaction may run on different server connections.
+    through_pooler: bool = False
 
     def libpq_kwargs(self) -> dict[str, str | int]:
         """Keyword arguments for psycopg.connect()."""
@@ -62,10 +67,12 @@ class ConnectionSettings:
         return f"{self.user}@{self.host}:{self.port}/{self.dbname} (schema {self.source_schema})"
 
 
-def parse_database_url(url: str | None) -> ConnectionSettings:
+def parse_database_url(url: str | None, name: str = "DATABASE_URL") -> ConnectionSettings:
+    """Settings from a PostgreSQL URL as Prisma writes it; `name` is the variable
+    it came from, for the messages."""
     if url is None or not url.strip():
         raise ConfigError(
-            "DATABASE_URL is not set: set it to the application's PostgreSQL URL, "
+            f"{name} is not set: set it to the application's PostgreSQL URL, "
             "e.g. postgresql://user:password@host:5432/db?schema=public"
         )
     url = url.strip()
@@ -73,10 +80,11 @@ def parse_database_url(url: str | None) -> ConnectionSettings:
         parts = urlsplit(url)
         port = parts.port
     except ValueError as error:
-        raise ConfigError(f"DATABASE_URL is not a valid URL ({error})") from None
+        raise ConfigError(f"{name} is not a valid URL ({error})") from None
     if parts.scheme not in ("postgres", "postgresql"):
         raise ConfigError(
-            f"DATABASE_URL must start with postgres:// or postgresql://, not {parts.scheme or '?'}://"
+            f"{name} must start with postgres:// or postgresql://"
+            + (f" (it starts with {parts.scheme}://)" if parts.scheme else "")
         )
     query = {
         key: values[-1] for key, values in parse_qs(parts.query, keep_blank_values=True).items()
@@ -84,19 +92,19 @@ def parse_database_url(url: str | None) -> ConnectionSettings:
 
     host = unquote(parts.hostname or "") or query.get("host", "")
     if not host:
-        raise ConfigError("DATABASE_URL has no host (neither host:port nor ?host=/socket/dir)")
+        raise ConfigError(f"{name} has no host (neither host:port nor ?host=/socket/dir)")
     if "port" in query and port is None:
         if not query["port"].isdigit():
-            raise ConfigError(f"DATABASE_URL port must be a number, got {query['port']!r}")
+            raise ConfigError(f"{name} port must be a number, got {query['port']!r}")
         port = int(query["port"])
 
     dbname = unquote(parts.path.lstrip("/")) or query.get("dbname", "")
     if not dbname:
-        raise ConfigError("DATABASE_URL names no database (the path after the host)")
+        raise ConfigError(f"{name} names no database (the path after the host)")
 
     sslmode = query.get("sslmode", "prefer").lower()
     if sslmode not in SSL_MODES:
-        raise ConfigError(f"DATABASE_URL sslmode must be one of {', '.join(sorted(SSL_MODES))}")
+        raise ConfigError(f"{name} sslmode must be one of {', '.join(sorted(SSL_MODES))}")
 
     schema = query.get("schema", "public") or "public"
     return ConnectionSettings(
@@ -107,4 +115,32 @@ def parse_database_url(url: str | None) -> ConnectionSettings:
         dbname=dbname,
         sslmode=sslmode,
         source_schema=schema,
+        through_pooler=query.get("pgbouncer", "").lower() == "true",
     )
+
+
+def settings_from_environment(environ: Mapping[str, str]) -> tuple[ConnectionSettings, str]:
+    """The connection the job uses, and a line for the log saying which and why.
+
+    Prisma apps put a transaction pooler in DATABASE_URL (`pgbouncer=true`) and
+    a direct connection in DIRECT_URL for what cannot go through one: the job
+    uses DIRECT_URL when it is set (the schema comes from DATABASE_URL when
+    DIRECT_URL names none), and otherwise works through the pooler, keeping no
+    session state between transactions."""
+    database = parse_database_url(environ.get("DATABASE_URL"))
+    direct_url = (environ.get("DIRECT_URL") or "").strip()
+    if direct_url:
+        direct = parse_database_url(direct_url, "DIRECT_URL")
+        if "schema" not in parse_qs(urlsplit(direct_url).query):
+            direct = replace(direct, source_schema=database.source_schema)
+        return direct, (
+            f"connecting with DIRECT_URL ({direct.describe()}), a direct connection,"
+            " rather than DATABASE_URL"
+        )
+    if database.through_pooler:
+        return database, (
+            f"connecting through a transaction pooler (DATABASE_URL has pgbouncer=true:"
+            f" {database.describe()}); the job keeps no session state between"
+            " transactions; set DIRECT_URL to connect directly"
+        )
+    return database, f"connecting to {database.describe()}"

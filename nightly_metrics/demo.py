@@ -10,7 +10,7 @@ import psycopg
 
 from . import job
 from .database_url import parse_database_url
-from .embedded import create_database, start_server
+from .embedded import EmbeddedPostgresMissing, create_database, start_server
 from .paths import DEMO_DATA_DIR, DOCS_TARGET_DIR, LOG_DIR
 
 DEMO_DATABASE = "nightly_metrics_demo"
@@ -22,7 +22,10 @@ def prepare_demo_database(as_of: date, *, fresh: bool = False):
     from .synthetic_data import SCALES, create_source_tables, generate
 
     job.log(f"starting the embedded PostgreSQL in {DEMO_DATA_DIR}")
-    server = start_server(DEMO_DATA_DIR)
+    try:
+        server = start_server(DEMO_DATA_DIR)
+    except EmbeddedPostgresMissing as error:
+        raise job.JobError(str(error), job.EXIT_CONFIG) from None
     uri = create_database(server, DEMO_DATABASE, drop_existing=fresh)
     settings = parse_database_url(uri)
     with psycopg.connect(uri) as conn:
@@ -60,8 +63,16 @@ def generate_docs(*, serve: bool = False, port: int = 8080) -> int:
     server, settings = prepare_demo_database(today_utc())
     try:
         target = DOCS_TARGET_DIR
+        # The site shows the lineage and the catalog: a source day missing from
+        # the demo data must not keep it from being built.
         outcome = job.invoke_dbt(
-            ["build", "--exclude-resource-type", "unit_test"],
+            [
+                "build",
+                "--exclude-resource-type",
+                "unit_test",
+                "--vars",
+                '{"allow_missing_days": true}',
+            ],
             settings,
             job.TARGET_SCHEMA_DEFAULT,
             target_path=target,

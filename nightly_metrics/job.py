@@ -5,6 +5,7 @@ programmatic runner, serializes concurrent runs, and reads back the result."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
@@ -12,10 +13,11 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager, redirect_stdout
+from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import ClassVar
 
 import psycopg
 from psycopg import sql
@@ -34,6 +36,8 @@ EXIT_BUILD_FAILED = 1
 EXIT_CONFIG = 2
 EXIT_DATABASE_UNREACHABLE = 3
 EXIT_DATA_TEST_FAILED = 4
+EXIT_LOCK_TIMEOUT = 5
+EXIT_INTERRUPTED = 130  # Ctrl+C (SIGINT); 143 for SIGTERM
 
 
 class JobError(Exception):
@@ -62,9 +66,18 @@ class JobResult:
     exit_code: int = 0
 
 
+QUIET = False  # --quiet: only errors on stderr (set by the CLI)
+
+
 def log(message: str) -> None:
     """Progress goes to stderr, so stdout can carry --json output alone."""
-    print(f"nightly-metrics: {message}", file=sys.stderr, flush=True)
+    if not QUIET:
+        print(f"nightly-metrics: {message}", file=sys.stderr, flush=True)
+
+
+def use_colors() -> bool:
+    """ANSI colours only for a person at a terminal, never in a cron log."""
+    return sys.stderr.isatty() and not os.environ.get("NO_COLOR")
 
 
 # What the server answers when it was reached but refused us: a wrong
@@ -84,8 +97,15 @@ _REFUSED_BY_SERVER = (
 
 
 def connect(settings: ConnectionSettings, **kwargs) -> psycopg.Connection:
+    """A connection of the runner's own. No prepared statements: a transaction
+    pooler may run the next statement on another server connection."""
     try:
-        return psycopg.connect(**settings.libpq_kwargs(), **kwargs)
+        return psycopg.connect(
+            **settings.libpq_kwargs(),
+            application_name="nightly-metrics",
+            prepare_threshold=None,
+            **kwargs,
+        )
     except psycopg.OperationalError as error:
         reason = " ".join(str(error).split()) or "no reason given"
         if settings.password:
@@ -263,22 +283,76 @@ def window_label(outcome: dict) -> str:
     return f"{outcome['windowStart']:%Y-%m-%d} to {outcome['createdAt']:%Y-%m-%d}"
 
 
+RUN_LOCK = "nightly_metrics.run"
+LOCK_TIMEOUT_DEFAULT_SECONDS = 30 * 60
+
+
 @contextmanager
-def run_lock(settings: ConnectionSettings) -> Iterator[None]:
-    """One run of the job at a time per database: a session-level advisory lock
-    held for the whole dbt build (the write itself also takes a
-    transaction-level lock, for plain `dbt build` users)."""
-    conn = connect(settings, autocommit=True)
+def run_lock(
+    settings: ConnectionSettings, timeout_seconds: float = LOCK_TIMEOUT_DEFAULT_SECONDS
+) -> Iterator[None]:
+    """One run of the job at a time per database, for the whole dbt build (the
+    write itself also takes a lock, for plain `dbt build` users).
+
+    A transaction-level advisory lock, held by a transaction kept open until the
+    build ends: through a transaction pooler that transaction keeps its server
+    connection, and when this process ends, however it ends, the transaction
+    and its lock end with it. (A session-level lock would stay behind on a
+    pooled server connection and make the next night wait forever.) The wait
+    for another run is bounded by `timeout_seconds`."""
+    conn = connect(settings)
     try:
-        got = conn.execute(
-            "select pg_try_advisory_lock(hashtext('nightly_metrics.run'))"
-        ).fetchone()[0]
-        if not got:
-            log("another run of the job holds the lock; waiting for it to finish")
-            conn.execute("select pg_advisory_lock(hashtext('nightly_metrics.run'))")
+        # The lock's transaction stays idle while dbt works on other connections.
+        conn.execute("set local idle_in_transaction_session_timeout = 0")
+        got = conn.execute("select pg_try_advisory_xact_lock(hashtext(%s))", (RUN_LOCK,))
+        if not got.fetchone()[0]:
+            log(
+                f"waiting for another run of the job ({describe_lock_holder(conn)}) to finish;"
+                f" giving up after {format_duration(timeout_seconds)} (--lock-timeout)"
+            )
+            conn.execute(f"set local lock_timeout = {int(timeout_seconds * 1000)}")
+            try:
+                conn.execute("select pg_advisory_xact_lock(hashtext(%s))", (RUN_LOCK,))
+            except psycopg.errors.LockNotAvailable:
+                raise JobError(
+                    f"another run of the job still held its lock after"
+                    f" {format_duration(timeout_seconds)} (--lock-timeout); nothing was written",
+                    EXIT_LOCK_TIMEOUT,
+                ) from None
+            log("the other run has finished; going on")
         yield
     finally:
-        conn.close()
+        conn.close()  # ends the transaction, and the lock with it
+
+
+def describe_lock_holder(conn: psycopg.Connection) -> str:
+    """Who holds the job's lock, for the log: process, host and since when."""
+    row = conn.execute(
+        """
+        select activity.pid, activity.client_addr, activity.application_name,
+            activity.xact_start at time zone 'UTC'
+        from pg_locks as locks
+        inner join pg_stat_activity as activity on locks.pid = activity.pid
+        where locks.locktype = 'advisory' and locks.granted and locks.objsubid = 1
+          and (locks.classid::bigint << 32 | locks.objid::bigint) = hashtext(%s)::bigint
+        """,
+        (RUN_LOCK,),
+    ).fetchone()
+    if row is None:
+        return "its lock holder is not visible to this role"
+    pid, address, application, since = row
+    where = f" from {address}" if address else ""
+    name = f" '{application}'" if application else ""
+    started = f", holding it since {since:%Y-%m-%d %H:%M:%S} UTC" if since else ""
+    return f"server process {pid}{name}{where}{started}"
+
+
+def format_duration(seconds: float) -> str:
+    if seconds >= 3600 and seconds % 3600 == 0:
+        return f"{seconds / 3600:g} h"
+    if seconds >= 60 and seconds % 60 == 0:
+        return f"{seconds / 60:g} min"
+    return f"{seconds:g} s"
 
 
 @contextmanager
@@ -316,6 +390,34 @@ class DbtOutcome:
     warned_tests: list[FailedTest] = field(default_factory=list)
     freshness: list[str] = field(default_factory=list)
     result: object = None  # dbt's own result: the Manifest, for `parse`
+
+
+class DbtOutput(io.TextIOBase):
+    """Where dbt's console lines go while it runs: stderr, until an interrupt
+    mutes it, so Ctrl+C or SIGTERM ends with one line of ours rather than
+    dbt's traceback of the interrupted threads."""
+
+    active: ClassVar[set[DbtOutput]] = set()
+
+    def __init__(self, target):
+        super().__init__()
+        self.target = target
+        self.muted = False
+        DbtOutput.active.add(self)
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        if not self.muted:
+            self.target.write(text)
+            self.target.flush()
+        return len(text)
+
+    @classmethod
+    def mute_all(cls) -> None:
+        for output in cls.active:
+            output.muted = True
 
 
 @contextmanager
@@ -359,15 +461,25 @@ def dbt_session(
                 str(profiles),
                 "--log-path",
                 str(LOG_DIR),
+                "--use-colors" if use_colors() else "--no-use-colors",
+                "--no-use-colors-file",
             ]
             if target_path is not None:
                 full_args += ["--target-path", str(target_path)]
             if quiet:
                 full_args.append("--quiet")
             started = time.perf_counter()
-            # dbt logs to stdout; ours is for results (--json), so its lines go to stderr.
-            with redirect_stdout(sys.stderr):
-                result = dbtRunner(manifest=manifest).invoke(full_args)
+            # dbt logs to stdout; ours is for results (--json), so its lines go
+            # to stderr, through a stream that an interrupt can silence.
+            output = DbtOutput(sys.stderr)
+            try:
+                with redirect_stdout(output), redirect_stderr(output):
+                    result = dbtRunner(manifest=manifest).invoke(full_args)
+            finally:
+                DbtOutput.active.discard(output)
+            if isinstance(result.exception, KeyboardInterrupt) or output.muted:
+                # dbt caught Ctrl+C or SIGTERM and cancelled its queries.
+                raise KeyboardInterrupt
             return summarize(result, time.perf_counter() - started, settings)
 
         yield invoke
@@ -471,6 +583,8 @@ def run_job(
     min_daily_rows: int | None = None,
     lookback_days: int = LOOKBACK_DAYS_DEFAULT,
     quiet: bool = True,
+    lock_timeout_seconds: float = LOCK_TIMEOUT_DEFAULT_SECONDS,
+    statement_timeout_seconds: float | None = None,
 ) -> JobResult:
     """Builds the project for the as-of range and reports what it did. A fact
     withheld for a missing source day, or a failing data test, gives a result
@@ -511,6 +625,8 @@ def run_job(
     }
     if min_daily_rows is not None:
         variables["missing_day_min_daily_rows"] = min_daily_rows
+    if statement_timeout_seconds is not None:
+        variables["statement_timeout_seconds"] = statement_timeout_seconds
     vars_json = json.dumps(variables)
     build_args = ["build", "--vars", vars_json, "--exclude-resource-type", "unit_test"]
     # Each run compiles into a folder of its own, so two runs started at once
@@ -518,7 +634,7 @@ def run_job(
     # The project is parsed once and the manifest reused by every command.
     dbt_started = time.perf_counter()
     with (
-        run_lock(settings),
+        run_lock(settings, lock_timeout_seconds),
         tempfile.TemporaryDirectory(prefix="nightly-metrics-target-") as tmp,
         dbt_session(settings, target_schema, quiet=quiet, target_path=tmp) as dbt,
     ):

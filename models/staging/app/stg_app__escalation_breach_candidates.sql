@@ -34,6 +34,7 @@
             ~ "hashtext('nightly_metrics.stg_app__escalation_breach_candidates'))",
             "{{ nightly_metrics.forget_changed_and_deleted_snapshots() }}",
         ]),
+        post_hook=["{{ nightly_metrics.drop_temporary_tables() }}"],
     )
 }}
 

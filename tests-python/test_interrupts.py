@@ -1,0 +1,216 @@
+"""What a scheduler sees: bounded waits, logs without escape codes, and commands that stop
+cleanly when killed (SIGTERM, as systemd and CI send it; Ctrl+C is SIGINT).
+
+Each killed command must exit 128 + the signal's number, print one line and no traceback,
+and leave nothing behind: no PostgreSQL server of its own, no temporary folder, no lock;
+and the next run must succeed."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date, datetime
+from pathlib import Path
+
+import psutil
+import psycopg
+from conftest import PROJECT_DIR, run_cli, start_cli
+
+from nightly_metrics import job
+from nightly_metrics.paths import LOG_DIR
+
+AS_OF = date(2026, 11, 28)
+ESCAPE = "\x1b["
+TEMP_PREFIXES = ("nightly-metrics-profiles-", "nightly-metrics-target-")
+
+
+def our_temp_folders() -> set[str]:
+    return {
+        p.name for p in Path(tempfile.gettempdir()).iterdir() if p.name.startswith(TEMP_PREFIXES)
+    }
+
+
+def wait_until(condition, seconds: float = 120) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def waiting_sessions(conn) -> int:
+    return conn.execute(
+        "select count(distinct pid) from pg_locks where not granted and pid <> pg_backend_pid()"
+    ).fetchone()[0]
+
+
+def postgres_serving(data_dir: Path) -> list[int]:
+    """Processes of a PostgreSQL server whose data lives in `data_dir`."""
+    found = []
+    for process in psutil.process_iter(["pid", "cmdline"]):
+        command = " ".join(process.info["cmdline"] or [])
+        if "postgres" in command and str(data_dir) in command:
+            found.append(process.info["pid"])
+    return found
+
+
+def test_a_blocked_run_gives_up_after_the_lock_timeout(source_db):
+    source_db.add_session("shop-a", datetime(2026, 11, 25, 9))
+    other_run = psycopg.connect(source_db.uri)  # holds the job's lock, as a running job does
+    other_run.execute("select pg_advisory_xact_lock(hashtext('nightly_metrics.run'))")
+    try:
+        started = time.monotonic()
+        result = run_cli(
+            ["run", "--as-of", str(AS_OF), "--lock-timeout", "3s"],
+            env={"DATABASE_URL": source_db.uri},
+            timeout=120,
+        )
+        waited = time.monotonic() - started
+    finally:
+        other_run.close()
+    assert result.returncode == job.EXIT_LOCK_TIMEOUT, result.stderr
+    assert "waiting for another run of the job (server process" in result.stderr
+    assert "still held its lock after 3 s (--lock-timeout); nothing was written" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert waited < 60
+    assert source_db.aggregate_facts() == []
+    # once the other run is gone, the next one runs
+    assert (
+        run_cli(["run", "--as-of", str(AS_OF)], env={"DATABASE_URL": source_db.uri}).returncode == 0
+    )
+
+
+def test_logs_redirected_to_a_file_hold_no_escape_codes(source_db, tmp_path):
+    source_db.add_session("shop-a", datetime(2026, 11, 25, 9))
+    log = LOG_DIR / "dbt.log"
+    size = log.stat().st_size if log.exists() else 0
+    stderr_file = tmp_path / "stderr.log"
+    with stderr_file.open("w") as stderr:
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "nightly_metrics.cli",
+                "run",
+                "--as-of",
+                str(AS_OF),
+                "--verbose",
+            ],
+            env={**os.environ, "DATABASE_URL": source_db.uri},
+            cwd=PROJECT_DIR,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            text=True,
+            timeout=300,
+        )
+    assert done.returncode == 0
+    written = stderr_file.read_text()
+    assert "START sql incremental model" in written  # dbt's own lines, with --verbose
+    assert ESCAPE not in written
+    with log.open(errors="replace") as handle:
+        handle.seek(size)
+        assert ESCAPE not in handle.read()
+
+
+def test_quiet_prints_nothing_but_the_results(source_db):
+    source_db.add_session("shop-a", datetime(2026, 11, 25, 9))
+    result = run_cli(["run", "--as-of", str(AS_OF), "--quiet"], env={"DATABASE_URL": source_db.uri})
+    assert result.returncode == 0
+    assert result.stderr == ""
+    assert "metrics.activation.rolling7d" in result.stdout
+
+
+def stop_mid_build(source_db, args: list[str]) -> subprocess.CompletedProcess:
+    """Starts the command, lets it reach the write (held there by the write's lock, so it
+    is surely mid-build), sends SIGTERM and returns how it ended."""
+    before = our_temp_folders()
+    blocker = psycopg.connect(source_db.uri, autocommit=True)
+    blocker.execute("select pg_advisory_lock(hashtext('nightly_metrics.write_aggregate_facts'))")
+    proc = start_cli(args, env={"DATABASE_URL": source_db.uri})
+    try:
+        assert wait_until(lambda: waiting_sessions(blocker) >= 1), "never reached the write"
+        assert our_temp_folders() - before  # it made its folders...
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=120)
+    finally:
+        blocker.close()
+    assert our_temp_folders() - before == set()  # ...and removed them
+    return subprocess.CompletedProcess(args, proc.returncode, out, err)
+
+
+def test_run_and_backfill_stop_cleanly_on_sigterm(source_db):
+    source_db.add_session("shop-a", datetime(2026, 11, 25, 9))
+    for args in (
+        ["run", "--as-of", str(AS_OF)],
+        ["backfill", "--start", "2026-11-20", "--end", str(AS_OF)],
+    ):
+        stopped = stop_mid_build(source_db, args)
+        assert stopped.returncode == 128 + signal.SIGTERM, stopped.stderr
+        assert "Traceback" not in stopped.stderr
+        assert (
+            stopped.stderr.strip()
+            .splitlines()[-1]
+            .startswith("nightly-metrics: stopped by SIGTERM")
+        )
+        assert source_db.aggregate_facts() == []  # the write never committed
+        assert source_db.execute("select count(*) from pg_locks where locktype = 'advisory'") == [
+            (0,)
+        ]
+    after = run_cli(["run", "--as-of", str(AS_OF)], env={"DATABASE_URL": source_db.uri})
+    assert after.returncode == 0, after.stderr
+    assert len(source_db.aggregate_facts()) == 2
+
+
+def start_in(home: Path, args: list[str]) -> subprocess.Popen:
+    """A command of the installed runner with its state (demo data) in `home`."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "nightly_metrics.cli", *args],
+        env={**os.environ, "NIGHTLY_METRICS_HOME": str(home)},
+        cwd=PROJECT_DIR,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def test_demo_and_docs_serve_stop_cleanly_on_sigterm(tmp_path):
+    data_dir = tmp_path / ".demo" / "pgdata"
+    before = our_temp_folders()
+
+    demo = start_in(tmp_path, ["demo"])
+    assert wait_until(lambda: postgres_serving(data_dir), 120), "the demo never started its server"
+    time.sleep(3)  # loading or building by now
+    demo.send_signal(signal.SIGTERM)
+    _, err = demo.communicate(timeout=120)
+    assert demo.returncode == 128 + signal.SIGTERM, err
+    assert "Traceback" not in err
+    assert wait_until(lambda: not postgres_serving(data_dir), 30), "the demo's server was left"
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    docs = start_in(tmp_path, ["docs", "--serve", "--port", str(port)])
+
+    def serving() -> bool:
+        with socket.socket() as client:
+            return client.connect_ex(("127.0.0.1", port)) == 0
+
+    assert wait_until(serving, 240), "docs --serve never served"
+    docs.send_signal(signal.SIGTERM)
+    _, err = docs.communicate(timeout=120)
+    assert docs.returncode == 128 + signal.SIGTERM, err
+    assert "Traceback" not in err and "Encountered an error" not in err
+    assert wait_until(lambda: not postgres_serving(data_dir), 30), "docs left the server running"
+    assert our_temp_folders() - before == set()
+
+    # the next demo runs, and stops its server when it is done
+    again = start_in(tmp_path, ["demo"])
+    _, err = again.communicate(timeout=300)
+    assert again.returncode == 0, err
+    assert wait_until(lambda: not postgres_serving(data_dir), 30)
