@@ -100,6 +100,8 @@ def facts_as_table(facts: list[dict]) -> str:
                 f"activated {value['activatedShops']} of {value['totalActiveShops']} active shops, "
                 f"rate {value['activationRate']}"
             )
+        elif not value["sampleSize"]:
+            figures = "sample 0: no breach was resolved in the window"
         else:
             figures = (
                 f"sample {value['sampleSize']} resolved breaches, "
@@ -260,6 +262,8 @@ def stop_on_signal(signal_number: int, _frame) -> None:
     if Interrupted.signal_number is not None:
         return
     Interrupted.signal_number = signal_number
+    for number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(number, signal.SIG_IGN)
     job.DbtOutput.mute_all()
     raise KeyboardInterrupt
 
@@ -269,6 +273,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     job.QUIET = bool(getattr(args, "quiet", False))
     Interrupted.signal_number = None
+    job.DbtOutput.interrupted = False
     signal.signal(signal.SIGTERM, stop_on_signal)
     signal.signal(signal.SIGINT, stop_on_signal)
     try:

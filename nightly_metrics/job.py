@@ -306,11 +306,17 @@ def run_lock(
         conn.execute("set local idle_in_transaction_session_timeout = 0")
         got = conn.execute("select pg_try_advisory_xact_lock(hashtext(%s))", (RUN_LOCK,))
         if not got.fetchone()[0]:
+            if timeout_seconds < 0.001:  # PostgreSQL reads a lock_timeout of 0 as none
+                raise JobError(
+                    f"another run of the job holds its lock ({describe_lock_holder(conn)})"
+                    " and --lock-timeout is 0; nothing was written",
+                    EXIT_LOCK_TIMEOUT,
+                )
             log(
                 f"waiting for another run of the job ({describe_lock_holder(conn)}) to finish;"
                 f" giving up after {format_duration(timeout_seconds)} (--lock-timeout)"
             )
-            conn.execute(f"set local lock_timeout = {int(timeout_seconds * 1000)}")
+            conn.execute(f"set local lock_timeout = {max(1, round(timeout_seconds * 1000))}")
             try:
                 conn.execute("select pg_advisory_xact_lock(hashtext(%s))", (RUN_LOCK,))
             except psycopg.errors.LockNotAvailable:
@@ -398,11 +404,12 @@ class DbtOutput(io.TextIOBase):
     dbt's traceback of the interrupted threads."""
 
     active: ClassVar[set[DbtOutput]] = set()
+    interrupted: ClassVar[bool] = False  # set by Ctrl+C or SIGTERM
 
-    def __init__(self, target):
+    def __init__(self, target, *, muted: bool = False):
         super().__init__()
         self.target = target
-        self.muted = False
+        self.muted = muted
         DbtOutput.active.add(self)
 
     def writable(self) -> bool:
@@ -416,6 +423,7 @@ class DbtOutput(io.TextIOBase):
 
     @classmethod
     def mute_all(cls) -> None:
+        cls.interrupted = True
         for output in cls.active:
             output.muted = True
 
@@ -471,13 +479,13 @@ def dbt_session(
             started = time.perf_counter()
             # dbt logs to stdout; ours is for results (--json), so its lines go
             # to stderr, through a stream that an interrupt can silence.
-            output = DbtOutput(sys.stderr)
+            output = DbtOutput(sys.stderr, muted=QUIET)
             try:
                 with redirect_stdout(output), redirect_stderr(output):
                     result = dbtRunner(manifest=manifest).invoke(full_args)
             finally:
                 DbtOutput.active.discard(output)
-            if isinstance(result.exception, KeyboardInterrupt) or output.muted:
+            if isinstance(result.exception, KeyboardInterrupt) or DbtOutput.interrupted:
                 # dbt caught Ctrl+C or SIGTERM and cancelled its queries.
                 raise KeyboardInterrupt
             return summarize(result, time.perf_counter() - started, settings)
@@ -496,6 +504,13 @@ def invoke_dbt(
     """One dbt command, e.g. invoke_dbt(["docs", "generate"], ...)."""
     with dbt_session(settings, target_schema, quiet=quiet, target_path=target_path) as invoke:
         return invoke(args)
+
+
+def without_compiled_paths(message: str) -> str:
+    """dbt's messages point at compiled SQL in the run's temporary target folder,
+    which is gone by the time anyone reads them: the SQL is in dbt.log."""
+    lines = [line for line in message.splitlines() if "compiled code at" not in line]
+    return "\n".join(lines).strip()
 
 
 def summarize(result, seconds: float, settings: ConnectionSettings) -> DbtOutcome:
@@ -529,7 +544,7 @@ def summarize(result, seconds: float, settings: ConnectionSettings) -> DbtOutcom
             )
         if status not in ("fail", "error", "runtime error"):
             continue
-        entry = (node.name, (node_result.message or "").strip())
+        entry = (node.name, without_compiled_paths(node_result.message or ""))
         if resource_type == "test" and status == "fail":
             failed_tests.append(FailedTest(*entry, getattr(node, "relation_name", None), test_kind))
         else:
@@ -601,15 +616,6 @@ def run_job(
 
     with connect(settings, autocommit=True) as conn:
         check_sources(conn, settings.source_schema)
-        result.rows_read = count_rows_read(
-            conn, settings.source_schema, as_of_start, as_of_end, lookback_days
-        )
-        # The marts rows this run computes carry a generated_at from here on.
-        computed_since = conn.execute(
-            "select cast(date_trunc('milliseconds', now() at time zone 'UTC') as timestamp)"
-        ).fetchone()[0]
-    for source_name, count in result.rows_read.items():
-        log(f"rows read: {source_name}: {count}")
 
     if dry_run:
         # A dry run builds into a schema of its own and skips the write-back,
@@ -638,6 +644,18 @@ def run_job(
         tempfile.TemporaryDirectory(prefix="nightly-metrics-target-") as tmp,
         dbt_session(settings, target_schema, quiet=quiet, target_path=tmp) as dbt,
     ):
+        # Counted once this run holds the lock, so a run that waited for
+        # another reports its own reading and its own rows only.
+        with connect(settings, autocommit=True) as conn:
+            result.rows_read = count_rows_read(
+                conn, settings.source_schema, as_of_start, as_of_end, lookback_days
+            )
+            # The marts rows this run computes carry a generated_at from here on.
+            computed_since = conn.execute(
+                "select cast(date_trunc('milliseconds', now() at time zone 'UTC') as timestamp)"
+            ).fetchone()[0]
+        for source_name, count in result.rows_read.items():
+            log(f"rows read: {source_name}: {count}")
         parsed = dbt(["parse", "--vars", vars_json])
         manifest = parsed.result if parsed.success else None
         if as_of_end >= datetime.now(UTC).date():
@@ -663,6 +681,14 @@ def run_job(
             missing = (
                 read_missing_days(conn, target_schema, as_of_start, as_of_end) if outcomes else {}
             )
+            if dry_run:
+                # The dry run's schema is scratch: dropped, so nothing it read
+                # (the raw JSON of rejected breach elements) outlives the run.
+                conn.execute(
+                    sql.SQL("drop schema if exists {} cascade").format(
+                        sql.Identifier(target_schema)
+                    )
+                )
     except JobError as error:
         raise JobError(
             f"the database went away during the run: {error}", EXIT_DATABASE_UNREACHABLE

@@ -214,3 +214,18 @@ def test_demo_and_docs_serve_stop_cleanly_on_sigterm(tmp_path):
     _, err = again.communicate(timeout=300)
     assert again.returncode == 0, err
     assert wait_until(lambda: not postgres_serving(data_dir), 30)
+
+
+def test_a_lock_timeout_of_zero_does_not_wait(source_db):
+    other_run = psycopg.connect(source_db.uri)
+    other_run.execute("select pg_advisory_xact_lock(hashtext('nightly_metrics.run'))")
+    try:
+        result = run_cli(
+            ["run", "--as-of", str(AS_OF), "--lock-timeout", "0"],
+            env={"DATABASE_URL": source_db.uri},
+            timeout=60,
+        )
+    finally:
+        other_run.close()
+    assert result.returncode == job.EXIT_LOCK_TIMEOUT, result.stderr
+    assert "--lock-timeout is 0" in result.stderr

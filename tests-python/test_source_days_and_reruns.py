@@ -385,3 +385,45 @@ def test_a_server_refusing_the_login_is_a_configuration_error(pg_server, databas
     assert result.returncode == job.EXIT_CONFIG, (uri, result.stderr)
     assert expected in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_purged_stream_is_judged_on_the_days_it_still_has(source_db):
+    """Escalation snapshots, 20 a day, are purged after 14 days. Before the window
+    (2026-11-21) only 2026-11-14 to 2026-11-20 remain: 7 days of history at 20 a day,
+    so the stream is judged, and its empty window day is missing. Counting the purged
+    days as empty would dilute the average to 5 a day and miss it."""
+    empty = AS_OF - timedelta(days=3)
+    streams = Streams()
+    for day in days(date(2026, 10, 1), AS_OF - timedelta(days=1)):
+        if day != empty:
+            streams.snapshots(day, 20)
+        if day.weekday() < 5:
+            streams.sessions(day, 3)
+    streams.insert(source_db)
+    # a night before the purge, with the whole history there
+    before = run_cli(
+        ["run", "--as-of", str(AS_OF - timedelta(days=10))], env={"DATABASE_URL": source_db.uri}
+    )
+    assert before.returncode == 0, before.stderr
+
+    source_db.execute(
+        'delete from "DashboardFact" where "factType" = %s and "createdAt" < %s',
+        ("chatwoot.escalations", datetime(2026, 11, 14)),
+    )
+    remaining = [
+        f
+        for f in streams.facts
+        if f.fact_type != "chatwoot.escalations" or f.created_at >= datetime(2026, 11, 14)
+    ]
+    expected = contract_oracle.missing_days(remaining, streams.decisions, AS_OF)
+    assert expected[contract_oracle.ESCALATIONS_STREAM] == [empty]
+
+    result = run_cli(["run", "--as-of", str(AS_OF)], env={"DATABASE_URL": source_db.uri})
+    assert result.returncode == job.EXIT_DATA_TEST_FAILED, result.stderr
+    assert (
+        f"escalation_snapshots: no rows on 1 day(s) (the stream averaged 20.0 a day before):"
+        f" {empty}"
+    ) in result.stderr
+    assert [
+        f["factType"] for f in source_db.aggregate_facts() if f["createdAt"].date() == AS_OF
+    ] == [ACTIVATION_FACT_TYPE]

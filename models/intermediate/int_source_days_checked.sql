@@ -11,6 +11,7 @@
     missing_day_min_history_days and missing_day_min_daily_rows.
 -#}
 {%- set baseline_days = var('missing_day_baseline_days') -%}
+{%- set read_start_day = nightly_metrics.run_first_day(nightly_metrics.source_read_days()) -%}
 
 with
 
@@ -33,24 +34,34 @@ stream_days as (
 
 ),
 
-streams as (
-
-    select 'dashboard_sessions' as stream
-    union all
-    select 'escalation_snapshots' as stream
-    union all
-    select 'ops_decisions' as stream
-
-),
-
-first_days as (
+earlier_rows as (
 
     select
         stream,
-        min(row_date) as first_row_date
-    from stream_days
-    where row_count > 0
-    group by stream
+        has_rows_before_read_window
+    from {{ ref('stg_app__source_streams_before_read_window') }}
+
+),
+
+{# A stream that has rows before the first day this run reads began before
+    every baseline: the day before that first day stands for its first row. #}
+first_days as (
+
+    select
+        earlier_rows.stream,
+        case
+            when earlier_rows.has_rows_before_read_window
+                then {{ nightly_metrics.add_days(
+                    "cast('" ~ read_start_day ~ "' as date)", -1
+                ) }}
+            else min(stream_days.row_date)
+        end as first_row_date
+    from earlier_rows
+    left join stream_days
+        on
+            earlier_rows.stream = stream_days.stream
+            and stream_days.row_count > 0
+    group by earlier_rows.stream, earlier_rows.has_rows_before_read_window
 
 ),
 
@@ -60,7 +71,7 @@ baselines as (
     select
         as_of_dates.as_of_date,
         as_of_dates.window_start_date,
-        streams.stream,
+        first_days.stream,
         case
             when first_days.first_row_date is null then 0
             else greatest(
@@ -74,9 +85,7 @@ baselines as (
             )
         end as history_days
     from as_of_dates
-    cross join streams
-    left join first_days
-        on streams.stream = first_days.stream
+    cross join first_days
 
 ),
 

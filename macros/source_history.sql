@@ -1,0 +1,66 @@
+{#-
+    One row telling, for each (fact type, column name) in `columns`, whether
+    `relation` ("DashboardFact") holds a row of that fact type created before
+    `before` (a timestamp literal): columns of booleans.
+
+    PostgreSQL: a loose index scan over the ("shopDomain", "factType") index
+    the application created: it steps from shop to shop and looks up each
+    shop's rows of the type, so the answer costs about one index probe per
+    shop, even when the answer is no. (A plain EXISTS would walk the
+    "createdAt" index back through every older row of every other type, since
+    the application purges escalation snapshots after 14 days: seconds on a
+    large table, every night.)
+-#}
+{% macro fact_types_with_rows_before(relation, columns, before) %}
+    {{- return(adapter.dispatch('fact_types_with_rows_before', 'nightly_metrics')(
+        relation, columns, before
+    )) -}}
+{% endmacro %}
+
+{% macro default__fact_types_with_rows_before(relation, columns, before) -%}
+    with recursive shops as (
+
+        select min("shopDomain") as shop_domain
+        from {{ relation }}
+        union all
+        select (
+            select min(facts."shopDomain")
+            from {{ relation }} as facts
+            where facts."shopDomain" > shops.shop_domain
+        ) as shop_domain
+        from shops
+        where shops.shop_domain is not null
+
+    )
+
+    select
+        {%- for fact_type, column in columns %}
+        exists (
+            select 1
+            from shops
+            where
+                shops.shop_domain is not null
+                and exists (
+                    select 1
+                    from {{ relation }} as facts
+                    where
+                        facts."shopDomain" = shops.shop_domain
+                        and facts."factType" = '{{ fact_type }}'
+                        and facts."createdAt" < {{ before }}
+                )
+        ) as {{ column }}{{ ',' if not loop.last }}
+        {%- endfor %}
+{%- endmacro %}
+
+{% macro spark__fact_types_with_rows_before(relation, columns, before) -%}
+    select
+        {%- for fact_type, column in columns %}
+        (
+            select count(*) > 0
+            from {{ relation }}
+            where
+                {{ adapter.quote('factType') }} = '{{ fact_type }}'
+                and {{ adapter.quote('createdAt') }} < {{ before }}
+        ) as {{ column }}{{ ',' if not loop.last }}
+        {%- endfor %}
+{%- endmacro %}
