@@ -61,6 +61,9 @@ class JobResult:
     outcomes: list[dict] = field(default_factory=list)
     # Source days that never arrived, per stream: [(day, expected daily rows)].
     missing_days: dict = field(default_factory=dict)
+    # Seconds per phase: lock (waiting for it, and dbt's set-up), source
+    # counts, parse, freshness, build, read-back.
+    phases: dict[str, float] = field(default_factory=dict)
     # Why the run did not do everything it should; exit_code says how bad.
     problems: list[str] = field(default_factory=list)
     exit_code: int = 0
@@ -639,14 +642,16 @@ def run_job(
     # never share dbt's target/ (the as-of vars force a full parse anyway).
     # The project is parsed once and the manifest reused by every command.
     dbt_started = time.perf_counter()
+    phase = Phases(result.phases)
     with (
         run_lock(settings, lock_timeout_seconds),
         tempfile.TemporaryDirectory(prefix="nightly-metrics-target-") as tmp,
         dbt_session(settings, target_schema, quiet=quiet, target_path=tmp) as dbt,
     ):
+        result.phases["lock"] = time.perf_counter() - dbt_started
         # Counted once this run holds the lock, so a run that waited for
         # another reports its own reading and its own rows only.
-        with connect(settings, autocommit=True) as conn:
+        with phase("source counts"), connect(settings, autocommit=True) as conn:
             result.rows_read = count_rows_read(
                 conn, settings.source_schema, as_of_start, as_of_end, lookback_days
             )
@@ -656,19 +661,23 @@ def run_job(
             ).fetchone()[0]
         for source_name, count in result.rows_read.items():
             log(f"rows read: {source_name}: {count}")
-        parsed = dbt(["parse", "--vars", vars_json])
+        with phase("parse"):
+            parsed = dbt(["parse", "--vars", vars_json])
         manifest = parsed.result if parsed.success else None
         if as_of_end >= datetime.now(UTC).date():
             # Freshness speaks of today's data: only a run that reaches today checks it.
-            for line in dbt(["source", "freshness", "--vars", vars_json], manifest).freshness:
+            with phase("freshness"):
+                freshness = dbt(["source", "freshness", "--vars", vars_json], manifest)
+            for line in freshness.freshness:
                 log(f"source freshness: {line}")
-        outcome = dbt(build_args, manifest)
+        with phase("build"):
+            outcome = dbt(build_args, manifest)
     result.dbt_seconds = time.perf_counter() - dbt_started
 
     # What this run computed and did, read back whatever the build's outcome:
     # a test that fails after the marts model has run does not undo its write.
     try:
-        with connect(settings, autocommit=True) as conn:
+        with phase("read-back"), connect(settings, autocommit=True) as conn:
             outcomes = read_run_outcomes(
                 conn, target_schema, as_of_start, as_of_end, computed_since
             )
@@ -757,11 +766,30 @@ def run_job(
 
     result.elapsed_seconds = time.perf_counter() - started
     log(
+        "time per phase: "
+        + ", ".join(f"{name} {seconds:.2f}s" for name, seconds in result.phases.items())
+    )
+    log(
         f'rows written to "DashboardFact": {result.rows_written}; kept as stored:'
         f" {result.rows_kept}; withheld: {len(withheld)}; elapsed"
         f" {result.elapsed_seconds:.1f}s (dbt {result.dbt_seconds:.1f}s)"
     )
     return result
+
+
+class Phases:
+    """`with phase("parse"): ...` records the seconds the block took."""
+
+    def __init__(self, into: dict[str, float]):
+        self.into = into
+
+    @contextmanager
+    def __call__(self, name: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.into[name] = time.perf_counter() - started
 
 
 def describe_written(rows_written: int) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import tempfile
 import time
 from datetime import date, datetime, timedelta
@@ -235,6 +236,14 @@ def test_run_logs_and_json_output(source_db):
     assert "rows read: DashboardFact sessions:" in result.stderr
     assert 'rows written to "DashboardFact": 2' in result.stderr
     assert "elapsed" in result.stderr
+    phases = re.search(r"time per phase: (.*)", result.stderr).group(1)
+    assert [part.split()[0] for part in phases.split(", ")] == [
+        "lock",
+        "source",
+        "parse",
+        "build",
+        "read-back",
+    ]
 
 
 def test_password_never_appears_in_any_output(source_db, pg_server, tmp_path, monkeypatch):
