@@ -33,3 +33,23 @@
 {% macro spark__drop_temporary_tables() -%}
     select 1 as no_temporary_tables
 {%- endmacro %}
+
+{#-
+    Post-hook of the intermediate tables: statistics for what was just built,
+    before the next node reads it. dbt-postgres creates tables without them,
+    so until autovacuum comes by the planner guesses row counts (a backfill's
+    tables hold millions of rows, and a guessed plan there can take minutes).
+-#}
+{% macro analyze_this() %}
+    {{- return(adapter.dispatch('analyze_this', 'nightly_metrics')()) -}}
+{% endmacro %}
+{% macro default__analyze_this() -%}
+    {%- if config.get('materialized') in ('table', 'incremental') -%}
+        analyze {{ this }}
+    {%- else -%}
+        select 1 as nothing_to_analyze
+    {%- endif -%}
+{%- endmacro %}
+{% macro spark__analyze_this() -%}
+    select 1 as nothing_to_analyze
+{%- endmacro %}
