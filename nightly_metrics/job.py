@@ -61,8 +61,8 @@ class JobResult:
     outcomes: list[dict] = field(default_factory=list)
     # Source days that never arrived, per stream: [(day, expected daily rows)].
     missing_days: dict = field(default_factory=dict)
-    # Seconds per phase: lock (waiting for it, and dbt's set-up), source
-    # counts, parse, freshness, build, read-back.
+    # Seconds per phase: start-up (dbt's import and set-up, and any wait for
+    # another run's lock), source counts, parse, freshness, build, read-back.
     phases: dict[str, float] = field(default_factory=dict)
     # Why the run did not do everything it should; exit_code says how bad.
     problems: list[str] = field(default_factory=list)
@@ -648,7 +648,8 @@ def run_job(
         tempfile.TemporaryDirectory(prefix="nightly-metrics-target-") as tmp,
         dbt_session(settings, target_schema, quiet=quiet, target_path=tmp) as dbt,
     ):
-        result.phases["lock"] = time.perf_counter() - dbt_started
+        # dbt's import and set-up, and the wait for another run's lock
+        result.phases["start-up"] = time.perf_counter() - dbt_started
         # Counted once this run holds the lock, so a run that waited for
         # another reports its own reading and its own rows only.
         with phase("source counts"), connect(settings, autocommit=True) as conn:

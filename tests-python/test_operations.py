@@ -238,7 +238,7 @@ def test_run_logs_and_json_output(source_db):
     assert "elapsed" in result.stderr
     phases = re.search(r"time per phase: (.*)", result.stderr).group(1)
     assert [part.split()[0] for part in phases.split(", ")] == [
-        "lock",
+        "start-up",
         "source",
         "parse",
         "build",
