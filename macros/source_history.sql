@@ -5,11 +5,11 @@
 
     PostgreSQL: a loose index scan over the ("shopDomain", "factType") index
     the application created: it steps from shop to shop and looks up each
-    shop's rows of the type, so the answer costs about one index probe per
-    shop, even when the answer is no. (A plain EXISTS would walk the
-    "createdAt" index back through every older row of every other type, since
-    the application purges escalation snapshots after 14 days: seconds on a
-    large table, every night.)
+    shop's rows of the type. A "yes" stops at the first old row; a "no"
+    reads each shop's rows of the type, which for escalation snapshots are
+    the 14 days the application keeps. (A plain EXISTS would walk the
+    "createdAt" index back through every older row of every other type:
+    seconds on a large table, every night.)
 -#}
 {% macro fact_types_with_rows_before(relation, columns, before) %}
     {{- return(adapter.dispatch('fact_types_with_rows_before', 'nightly_metrics')(

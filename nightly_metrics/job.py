@@ -305,8 +305,21 @@ def run_lock(
     for another run is bounded by `timeout_seconds`."""
     conn = connect(settings)
     try:
-        # The lock's transaction stays idle while dbt works on other connections.
+        _take_run_lock(conn, timeout_seconds)
+        yield
+    finally:
+        conn.close()  # ends the transaction, and the lock with it
+
+
+def _take_run_lock(conn: psycopg.Connection, timeout_seconds: float) -> None:
+    try:
+        # The lock's transaction stays idle while dbt works on other connections,
+        # and its wait is bounded by lock_timeout alone: no server or role
+        # default may end either early.
         conn.execute("set local idle_in_transaction_session_timeout = 0")
+        conn.execute("set local statement_timeout = 0")
+        if conn.info.server_version >= 170000:
+            conn.execute("set local transaction_timeout = 0")
         got = conn.execute("select pg_try_advisory_xact_lock(hashtext(%s))", (RUN_LOCK,))
         if not got.fetchone()[0]:
             if timeout_seconds < 0.001:  # PostgreSQL reads a lock_timeout of 0 as none
@@ -319,19 +332,23 @@ def run_lock(
                 f"waiting for another run of the job ({describe_lock_holder(conn)}) to finish;"
                 f" giving up after {format_duration(timeout_seconds)} (--lock-timeout)"
             )
-            conn.execute(f"set local lock_timeout = {max(1, round(timeout_seconds * 1000))}")
+            # PostgreSQL's limit for lock_timeout is 2^31 - 1 ms (about 24 days).
+            milliseconds = min(max(1, round(timeout_seconds * 1000)), 2**31 - 1)
+            conn.execute(f"set local lock_timeout = {milliseconds}")
             try:
                 conn.execute("select pg_advisory_xact_lock(hashtext(%s))", (RUN_LOCK,))
-            except psycopg.errors.LockNotAvailable:
+            except (psycopg.errors.LockNotAvailable, psycopg.errors.QueryCanceled):
                 raise JobError(
                     f"another run of the job still held its lock after"
                     f" {format_duration(timeout_seconds)} (--lock-timeout); nothing was written",
                     EXIT_LOCK_TIMEOUT,
                 ) from None
             log("the other run has finished; going on")
-        yield
-    finally:
-        conn.close()  # ends the transaction, and the lock with it
+    except psycopg.OperationalError as error:
+        raise JobError(
+            f"the database went away while the run took its lock: {' '.join(str(error).split())}",
+            EXIT_DATABASE_UNREACHABLE,
+        ) from None
 
 
 def describe_lock_holder(conn: psycopg.Connection) -> str:
@@ -673,36 +690,42 @@ def run_job(
                 log(f"source freshness: {line}")
         with phase("build"):
             outcome = dbt(build_args, manifest)
-    result.dbt_seconds = time.perf_counter() - dbt_started
+        result.dbt_seconds = time.perf_counter() - dbt_started
 
-    # What this run computed and did, read back whatever the build's outcome:
-    # a test that fails after the marts model has run does not undo its write.
-    try:
-        with phase("read-back"), connect(settings, autocommit=True) as conn:
-            outcomes = read_run_outcomes(
-                conn, target_schema, as_of_start, as_of_end, computed_since
-            )
-            if dry_run:
-                result.facts = [
-                    {**o, "action": "written"} for o in outcomes if o["action"] == "written"
-                ]
-            else:
-                result.facts = read_stored_facts(conn, settings.source_schema, outcomes)
-            missing = (
-                read_missing_days(conn, target_schema, as_of_start, as_of_end) if outcomes else {}
-            )
-            if dry_run:
-                # The dry run's schema is scratch: dropped, so nothing it read
-                # (the raw JSON of rejected breach elements) outlives the run.
-                conn.execute(
-                    sql.SQL("drop schema if exists {} cascade").format(
-                        sql.Identifier(target_schema)
-                    )
+        # What this run computed and did, read back whatever the build's outcome
+        # (a test that fails after the marts model has run does not undo its
+        # write), still under the lock: a run waiting for it must not write
+        # rows this one could take for its own, nor use the dry-run schema
+        # while this one drops it.
+        try:
+            with phase("read-back"), connect(settings, autocommit=True) as conn:
+                outcomes = read_run_outcomes(
+                    conn, target_schema, as_of_start, as_of_end, computed_since
                 )
-    except JobError as error:
-        raise JobError(
-            f"the database went away during the run: {error}", EXIT_DATABASE_UNREACHABLE
-        ) from None
+                if dry_run:
+                    result.facts = [
+                        {**o, "action": "written"} for o in outcomes if o["action"] == "written"
+                    ]
+                else:
+                    result.facts = read_stored_facts(conn, settings.source_schema, outcomes)
+                missing = (
+                    read_missing_days(conn, target_schema, as_of_start, as_of_end)
+                    if outcomes
+                    else {}
+                )
+                if dry_run:
+                    # The dry run's schema is scratch: dropped, so nothing it read
+                    # (the raw JSON of rejected breach elements) outlives the run.
+                    conn.execute(
+                        sql.SQL("drop schema if exists {} cascade").format(
+                            sql.Identifier(target_schema)
+                        )
+                    )
+        except JobError as error:
+            raise JobError(
+                f"the database went away during the run: {error}", EXIT_DATABASE_UNREACHABLE
+            ) from None
+
     result.outcomes = outcomes
     result.missing_days = missing
     written = [f for f in result.facts if f["action"] == "written"]

@@ -229,3 +229,25 @@ def test_a_lock_timeout_of_zero_does_not_wait(source_db):
         other_run.close()
     assert result.returncode == job.EXIT_LOCK_TIMEOUT, result.stderr
     assert "--lock-timeout is 0" in result.stderr
+
+
+def test_the_lock_wait_is_bounded_by_lock_timeout_alone(source_db):
+    """A hosted database often sets a statement_timeout for every session: it must
+    not cut the wait short with a traceback (it did: QueryCanceled, exit 1)."""
+    source_db.execute(f"alter database \"{source_db.name}\" set statement_timeout = '1s'")
+    other_run = psycopg.connect(source_db.uri)
+    other_run.execute("select pg_advisory_xact_lock(hashtext('nightly_metrics.run'))")
+    try:
+        started = time.monotonic()
+        result = run_cli(
+            ["run", "--as-of", str(AS_OF), "--lock-timeout", "4s"],
+            env={"DATABASE_URL": source_db.uri},
+            timeout=120,
+        )
+        waited = time.monotonic() - started
+    finally:
+        other_run.close()
+    assert result.returncode == job.EXIT_LOCK_TIMEOUT, result.stderr
+    assert "still held its lock after 4 s" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert waited >= 4
