@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 import re
+import shutil
 import tempfile
 import time
 from datetime import date, datetime, timedelta
@@ -383,3 +384,4 @@ def test_database_going_away_mid_run_leaves_no_partial_pair():
             ]
     finally:
         server.cleanup()
+        shutil.rmtree(data_dir.parent, ignore_errors=True)
