@@ -268,3 +268,17 @@ def pgbouncer(pg_server):
     except subprocess.TimeoutExpired:
         process.kill()
     shutil.rmtree(folder, ignore_errors=True)
+
+
+def wait_for_waiting_sessions(conn: psycopg.Connection, count: int, seconds: float = 120) -> bool:
+    """True once `count` sessions other than `conn`'s wait for a lock: the barrier
+    tests use to show that runs really overlapped."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        waiting = conn.execute(
+            "select count(distinct pid) from pg_locks where not granted and pid <> pg_backend_pid()"
+        ).fetchone()[0]
+        if waiting >= count:
+            return True
+        time.sleep(0.2)
+    return False

@@ -16,14 +16,13 @@ import json
 import os
 import subprocess
 import sys
-import time
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
 import contract_oracle
 import psycopg
-from conftest import PROJECT_DIR
+from conftest import PROJECT_DIR, wait_for_waiting_sessions
 from contract_oracle import SLA_FACT_TYPE, Fact
 
 from nightly_metrics import job
@@ -301,17 +300,9 @@ def test_two_plain_dbt_builds_at_once_store_a_new_snapshot_once(source_db, tmp_p
             )
         )
     try:
-        waiting = 0
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            waiting = blocker.execute(
-                "select count(distinct pid) from pg_locks where not granted"
-                " and pid <> pg_backend_pid()"
-            ).fetchone()[0]
-            if waiting >= 2:
-                break
-            time.sleep(0.2)
-        assert waiting >= 2, "the two builds never waited at the model together"
+        assert wait_for_waiting_sessions(blocker, 2), (
+            "the two builds never waited at the model together"
+        )
     finally:
         blocker.rollback()
         blocker.close()

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import psutil
 import psycopg
-from conftest import PROJECT_DIR, run_cli, start_cli
+from conftest import PROJECT_DIR, run_cli, start_cli, wait_for_waiting_sessions
 
 from nightly_metrics import job
 from nightly_metrics.paths import LOG_DIR
@@ -44,12 +44,6 @@ def wait_until(condition, seconds: float = 120) -> bool:
     return False
 
 
-def waiting_sessions(conn) -> int:
-    return conn.execute(
-        "select count(distinct pid) from pg_locks where not granted and pid <> pg_backend_pid()"
-    ).fetchone()[0]
-
-
 def postgres_serving(data_dir: Path) -> list[int]:
     """Processes of a PostgreSQL server whose data lives in `data_dir`."""
     found = []
@@ -60,20 +54,26 @@ def postgres_serving(data_dir: Path) -> list[int]:
     return found
 
 
-def test_a_blocked_run_gives_up_after_the_lock_timeout(source_db):
-    source_db.add_session("shop-a", datetime(2026, 11, 25, 9))
-    other_run = psycopg.connect(source_db.uri)  # holds the job's lock, as a running job does
+def run_while_another_run_holds_the_lock(
+    source_db, args: list[str]
+) -> tuple[subprocess.CompletedProcess, float]:
+    """Runs the CLI while another session holds the job's lock, as a running job
+    does; returns how it ended and how long it took."""
+    other_run = psycopg.connect(source_db.uri)
     other_run.execute("select pg_advisory_xact_lock(hashtext('nightly_metrics.run'))")
     try:
         started = time.monotonic()
-        result = run_cli(
-            ["run", "--as-of", str(AS_OF), "--lock-timeout", "3s"],
-            env={"DATABASE_URL": source_db.uri},
-            timeout=120,
-        )
-        waited = time.monotonic() - started
+        result = run_cli(args, env={"DATABASE_URL": source_db.uri}, timeout=120)
+        return result, time.monotonic() - started
     finally:
         other_run.close()
+
+
+def test_a_blocked_run_gives_up_after_the_lock_timeout(source_db):
+    source_db.add_session("shop-a", datetime(2026, 11, 25, 9))
+    result, waited = run_while_another_run_holds_the_lock(
+        source_db, ["run", "--as-of", str(AS_OF), "--lock-timeout", "3s"]
+    )
     assert result.returncode == job.EXIT_LOCK_TIMEOUT, result.stderr
     assert "waiting for another run of the job (server process" in result.stderr
     assert "still held its lock after 3 s (--lock-timeout); nothing was written" in result.stderr
@@ -134,7 +134,7 @@ def stop_mid_build(source_db, args: list[str]) -> subprocess.CompletedProcess:
     blocker.execute("select pg_advisory_lock(hashtext('nightly_metrics.write_aggregate_facts'))")
     proc = start_cli(args, env={"DATABASE_URL": source_db.uri})
     try:
-        assert wait_until(lambda: waiting_sessions(blocker) >= 1), "never reached the write"
+        assert wait_for_waiting_sessions(blocker, 1), "never reached the write"
         assert our_temp_folders() - before  # it made its folders...
         proc.send_signal(signal.SIGTERM)
         out, err = proc.communicate(timeout=120)
@@ -217,16 +217,9 @@ def test_demo_and_docs_serve_stop_cleanly_on_sigterm(tmp_path):
 
 
 def test_a_lock_timeout_of_zero_does_not_wait(source_db):
-    other_run = psycopg.connect(source_db.uri)
-    other_run.execute("select pg_advisory_xact_lock(hashtext('nightly_metrics.run'))")
-    try:
-        result = run_cli(
-            ["run", "--as-of", str(AS_OF), "--lock-timeout", "0"],
-            env={"DATABASE_URL": source_db.uri},
-            timeout=60,
-        )
-    finally:
-        other_run.close()
+    result, _ = run_while_another_run_holds_the_lock(
+        source_db, ["run", "--as-of", str(AS_OF), "--lock-timeout", "0"]
+    )
     assert result.returncode == job.EXIT_LOCK_TIMEOUT, result.stderr
     assert "--lock-timeout is 0" in result.stderr
 
@@ -235,18 +228,9 @@ def test_the_lock_wait_is_bounded_by_lock_timeout_alone(source_db):
     """A hosted database often sets a statement_timeout for every session: it must
     not cut the wait short with a traceback (it did: QueryCanceled, exit 1)."""
     source_db.execute(f"alter database \"{source_db.name}\" set statement_timeout = '1s'")
-    other_run = psycopg.connect(source_db.uri)
-    other_run.execute("select pg_advisory_xact_lock(hashtext('nightly_metrics.run'))")
-    try:
-        started = time.monotonic()
-        result = run_cli(
-            ["run", "--as-of", str(AS_OF), "--lock-timeout", "4s"],
-            env={"DATABASE_URL": source_db.uri},
-            timeout=120,
-        )
-        waited = time.monotonic() - started
-    finally:
-        other_run.close()
+    result, waited = run_while_another_run_holds_the_lock(
+        source_db, ["run", "--as-of", str(AS_OF), "--lock-timeout", "4s"]
+    )
     assert result.returncode == job.EXIT_LOCK_TIMEOUT, result.stderr
     assert "still held its lock after 4 s" in result.stderr
     assert "Traceback" not in result.stderr

