@@ -268,6 +268,24 @@ def stop_on_signal(signal_number: int, _frame) -> None:
     raise KeyboardInterrupt
 
 
+def report_interrupt() -> int:
+    """Says which signal stopped the run and returns its exit code, 128 + its number.
+
+    CPython 3.11 remembers a KeyboardInterrupt that passed through any exec() or
+    eval() of a string (dataclasses and dbt's serializers generate code that way)
+    and, under `python -m`, then kills the process with SIGINT at exit even though
+    the interrupt was handled here. A successful exec() of a string clears that
+    memory, so the exit code stays 130 or 143."""
+    number = Interrupted.signal_number or signal.SIGINT
+    print(
+        f"nightly-metrics: stopped by {signal.Signals(number).name}; what the run had not"
+        " committed was rolled back",
+        file=sys.stderr,
+    )
+    exec("")  # clears CPython's "unhandled KeyboardInterrupt" flag, see above
+    return 128 + number
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -310,13 +328,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"nightly-metrics: {error}", file=sys.stderr)
         return error.exit_code
     except KeyboardInterrupt:
-        number = Interrupted.signal_number or signal.SIGINT
-        print(
-            f"nightly-metrics: stopped by {signal.Signals(number).name}; what the run had not"
-            " committed was rolled back",
-            file=sys.stderr,
-        )
-        return 128 + number
+        return report_interrupt()
     parser.error(f"unknown command {args.command}")
     return job.EXIT_CONFIG
 

@@ -235,3 +235,29 @@ def test_the_lock_wait_is_bounded_by_lock_timeout_alone(source_db):
     assert "still held its lock after 4 s" in result.stderr
     assert "Traceback" not in result.stderr
     assert waited >= 4
+
+
+def test_an_interrupt_that_passed_through_generated_code_still_exits_143(tmp_path):
+    """A signal landing while dataclasses or dbt run code generated with exec() used to
+    make `python -m nightly_metrics.cli` die by SIGINT after printing its line (CPython
+    remembers the interrupt). Deterministic version of that race: the interrupt is raised
+    inside an exec() of a string, handled, and the process must still exit 143."""
+    module = tmp_path / "interrupted_in_exec.py"
+    module.write_text(
+        "import signal, sys\n"
+        "from nightly_metrics import cli\n"
+        "cli.Interrupted.signal_number = signal.SIGTERM\n"
+        "try:\n"
+        "    exec('raise KeyboardInterrupt')\n"
+        "except KeyboardInterrupt:\n"
+        "    sys.exit(cli.report_interrupt())\n"
+    )
+    ended = subprocess.run(
+        [sys.executable, "-m", "interrupted_in_exec"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert ended.returncode == 128 + signal.SIGTERM, ended.stderr
+    assert ended.stderr.strip().startswith("nightly-metrics: stopped by SIGTERM")
