@@ -1,8 +1,16 @@
 {#-
     The as-of dates a run computes. `as_of` sets a single date; `as_of_start`
-    and `as_of_end` set an inclusive range (a backfill). Unset means today's
-    UTC date, so a run at 02:00 UTC reports the seven days that ended at
-    midnight. Dates are validated here, before they reach any SQL.
+    and `as_of_end` set an inclusive range (a backfill). Each is read from the
+    dbt var of that name, else from the environment variable
+    NIGHTLY_METRICS_AS_OF, NIGHTLY_METRICS_AS_OF_START or NIGHTLY_METRICS_AS_OF_END
+    (how the runner passes them). Unset means today's UTC date, so a run at
+    02:00 UTC reports the seven days that ended at midnight. Dates are
+    validated here, before they reach any SQL.
+
+    They are read only when dbt executes, never while it parses: the parsed
+    project is then the same every night, and dbt's partial parsing reuses
+    it. A changed --vars makes dbt parse the whole project again; a changed
+    environment variable read this way does not.
 -#}
 {% macro today_utc() %}
     {{- return(modules.datetime.datetime.now(modules.pytz.utc).strftime('%Y-%m-%d')) -}}
@@ -25,19 +33,32 @@
     {%- endif -%}
     {%- if not ok -%}
         {{ exceptions.raise_compiler_error(
-            "var '" ~ name ~ "' must be a real date as YYYY-MM-DD (years 1971 to 9998), got '"
+            name ~ " must be a real date as YYYY-MM-DD (years 1971 to 9998), got '"
             ~ text ~ "'") }}
     {%- endif -%}
     {{- return(text) -}}
 {% endmacro %}
 
+{% macro as_of_parameter(name) %}
+    {%- set value = var(name, none) or var('as_of', none)
+        or env_var('NIGHTLY_METRICS_' ~ name | upper, '') or env_var('NIGHTLY_METRICS_AS_OF', '')
+        or nightly_metrics.today_utc() -%}
+    {{- return(nightly_metrics.check_as_of_date(name, value)) -}}
+{% endmacro %}
+
+{#- While dbt parses, no SQL runs: a fixed date keeps the parse the same every night. -#}
 {% macro as_of_start() %}
-    {%- set value = var('as_of_start', none) or var('as_of', none) or nightly_metrics.today_utc() -%}
-    {{- return(nightly_metrics.check_as_of_date('as_of_start', value)) -}}
+    {%- if not execute -%}
+        {{- return('2000-01-01') -}}
+    {%- endif -%}
+    {{- return(nightly_metrics.as_of_parameter('as_of_start')) -}}
 {% endmacro %}
 
 {% macro as_of_end() %}
-    {%- set value = var('as_of_end', none) or var('as_of', none) or nightly_metrics.today_utc() -%}
+    {%- if not execute -%}
+        {{- return('2000-01-01') -}}
+    {%- endif -%}
+    {%- set value = nightly_metrics.as_of_parameter('as_of_end') -%}
     {%- set end = nightly_metrics.check_as_of_date('as_of_end', value) -%}
     {%- if end < nightly_metrics.as_of_start() -%}
         {{ exceptions.raise_compiler_error(
@@ -77,4 +98,15 @@
 
 {% macro run_window_end() %}
     {{- return(nightly_metrics.timestamp_literal(nightly_metrics.as_of_end())) -}}
+{% endmacro %}
+
+{#-
+    on-run-start: a bad or future as-of date stops the run before any node
+    builds (the dates are read at execution, so this is the first place).
+-#}
+{% macro check_run_parameters() %}
+    {%- if execute -%}
+        {%- do nightly_metrics.as_of_start() -%}
+        {%- do nightly_metrics.as_of_end() -%}
+    {%- endif -%}
 {% endmacro %}

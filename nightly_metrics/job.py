@@ -5,6 +5,8 @@ programmatic runner, serializes concurrent runs, and reads back the result."""
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import io
 import json
 import os
@@ -23,7 +25,7 @@ import psycopg
 from psycopg import sql
 
 from .database_url import ConnectionSettings
-from .paths import LOG_DIR, PROJECT_DIR
+from .paths import LOG_DIR, PARSE_CACHE_DIR, PROJECT_DIR
 
 TARGET_SCHEMA_DEFAULT = "nightly_metrics"
 METRIC_FACT_TYPES = ("metrics.activation.rolling7d", "metrics.sla_resolution.rolling7d")
@@ -64,6 +66,8 @@ class JobResult:
     # Seconds per phase: start-up (dbt's import and set-up, and any wait for
     # another run's lock), source counts, parse, freshness, build, read-back.
     phases: dict[str, float] = field(default_factory=dict)
+    # (files dbt parsed, files in the project): (0, n) when the parse was reused.
+    files_parsed: tuple[int, int] | None = None
     # Why the run did not do everything it should; exit_code says how bad.
     problems: list[str] = field(default_factory=list)
     exit_code: int = 0
@@ -397,6 +401,57 @@ def dbt_profiles_dir() -> Iterator[Path]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+class ParseCache:
+    """dbt's partial-parse file (partial_parse.msgpack), kept between runs.
+
+    A run compiles into a temporary target folder of its own; the file is
+    copied in before `dbt parse` and the new one copied back after it, under a
+    name of its own and then renamed, so concurrent runs never read a
+    half-written file. One file per project folder, database and schema: dbt
+    parses the whole project again when the profile, the vars, the project's
+    files or dbt's version differ from the file's (it checks), so keeping one
+    per database avoids needless re-parses when a machine serves several."""
+
+    FILE_NAME = "partial_parse.msgpack"
+
+    def __init__(self, settings: ConnectionSettings, target_schema: str, target_path: Path):
+        identity = {
+            key: value
+            for key, value in settings.dbt_environment(target_schema).items()
+            if "PASSWORD" not in key
+        }
+        key = hashlib.sha256(
+            json.dumps([str(PROJECT_DIR), identity], sort_keys=True).encode()
+        ).hexdigest()[:16]
+        self.cached = PARSE_CACHE_DIR / key / self.FILE_NAME
+        self.target_path = target_path
+
+    def restore(self) -> None:
+        # None yet, or unreadable: dbt then parses the whole project.
+        with contextlib.suppress(OSError):
+            shutil.copyfile(self.cached, self.target_path / self.FILE_NAME)
+
+    def save(self) -> None:
+        written = self.target_path / self.FILE_NAME
+        if not written.is_file():
+            return
+        # A read-only state folder only costs the next run a full parse.
+        with contextlib.suppress(OSError):
+            self.cached.parent.mkdir(parents=True, exist_ok=True)
+            partial = self.cached.with_name(f".{self.FILE_NAME}.{os.getpid()}")
+            shutil.copyfile(written, partial)
+            os.replace(partial, self.cached)
+
+    def files_parsed(self) -> tuple[int, int] | None:
+        """(files dbt parsed, files in the project) by the last `dbt parse`:
+        (0, n) when it reused the cached parse unchanged."""
+        try:
+            info = json.loads((self.target_path / "perf_info.json").read_text())
+            return int(info["parsed_path_count"]), int(info["path_count"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+
 @dataclass
 class FailedTest:
     name: str
@@ -470,14 +525,17 @@ def dbt_session(
     *,
     quiet: bool = True,
     target_path: str | Path | None = None,
+    run_environment: dict[str, str] | None = None,
 ) -> Iterator:
     """Yields invoke(args, manifest=None) -> DbtOutcome, with the connection
-    settings in the environment for the duration and restored afterwards.
-    Passing the manifest of an earlier `parse` skips parsing the project again."""
+    settings (and run_environment, e.g. the as-of dates) in the environment for
+    the duration and restored afterwards. Passing the manifest of an earlier
+    `parse` skips parsing the project again."""
     from dbt.cli.main import dbtRunner
 
     environment = {"DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     environment.update(settings.dbt_environment(target_schema))
+    environment.update(run_environment or {})
     with temporary_environment(environment), dbt_profiles_dir() as profiles:
 
         def invoke(args: list[str], manifest=None) -> DbtOutcome:
@@ -606,6 +664,15 @@ def describe_failed_test(settings: ConnectionSettings, test: FailedTest) -> str:
 MISSING_DAYS_TEST = "source_days_arrived"
 
 
+def describe_parse(files_parsed: tuple[int, int] | None) -> str:
+    if files_parsed is None:
+        return ""
+    parsed, total = files_parsed
+    if parsed == 0:
+        return " (the parse of an earlier run reused)"
+    return f" ({parsed} of {total} project files parsed)"
+
+
 def run_job(
     settings: ConnectionSettings,
     as_of_start: date,
@@ -641,9 +708,13 @@ def run_job(
         # A dry run builds into a schema of its own and skips the write-back,
         # so neither the app's table nor the real marts model changes.
         target_schema = f"{target_schema}_dry_run"
+    # The as-of dates travel in the environment, not in --vars: changed vars
+    # make dbt parse the whole project again, and these change every night.
+    as_of_environment = {
+        "NIGHTLY_METRICS_AS_OF_START": str(as_of_start),
+        "NIGHTLY_METRICS_AS_OF_END": str(as_of_end),
+    }
     variables = {
-        "as_of_start": str(as_of_start),
-        "as_of_end": str(as_of_end),
         "escalation_lookback_days": lookback_days,
         "write_back": not dry_run,
         "allow_missing_days": allow_missing_days,
@@ -656,14 +727,21 @@ def run_job(
     vars_json = json.dumps(variables)
     build_args = ["build", "--vars", vars_json, "--exclude-resource-type", "unit_test"]
     # Each run compiles into a folder of its own, so two runs started at once
-    # never share dbt's target/ (the as-of vars force a full parse anyway).
-    # The project is parsed once and the manifest reused by every command.
+    # never share dbt's target/; dbt's partial-parse file is copied in from
+    # the parse cache and back. The project is parsed once per run and the
+    # manifest reused by every command.
     dbt_started = time.perf_counter()
     phase = Phases(result.phases)
     with (
         run_lock(settings, lock_timeout_seconds),
         tempfile.TemporaryDirectory(prefix="nightly-metrics-target-") as tmp,
-        dbt_session(settings, target_schema, quiet=quiet, target_path=tmp) as dbt,
+        dbt_session(
+            settings,
+            target_schema,
+            quiet=quiet,
+            target_path=tmp,
+            run_environment=as_of_environment,
+        ) as dbt,
     ):
         # dbt's import and set-up, and the wait for another run's lock
         result.phases["start-up"] = time.perf_counter() - dbt_started
@@ -679,8 +757,13 @@ def run_job(
             ).fetchone()[0]
         for source_name, count in result.rows_read.items():
             log(f"rows read: {source_name}: {count}")
+        cache = ParseCache(settings, target_schema, Path(tmp))
         with phase("parse"):
+            cache.restore()
             parsed = dbt(["parse", "--vars", vars_json])
+            if parsed.success:
+                cache.save()
+        result.files_parsed = cache.files_parsed()
         manifest = parsed.result if parsed.success else None
         if as_of_end >= datetime.now(UTC).date():
             # Freshness speaks of today's data: only a run that reaches today checks it.
@@ -792,6 +875,7 @@ def run_job(
     log(
         "time per phase: "
         + ", ".join(f"{name} {seconds:.2f}s" for name, seconds in result.phases.items())
+        + describe_parse(result.files_parsed)
     )
     log(
         f'rows written to "DashboardFact": {result.rows_written}; kept as stored:'

@@ -1,0 +1,65 @@
+"""dbt's parse is reused from night to night (issue 13): the as-of dates reach the
+models at execution, not through --vars, so the parsed project does not change with
+them; a change to the project's files is parsed again and used by the next run."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date, datetime
+
+from conftest import PROJECT_DIR, run_cli
+from contract_oracle import SLA_FACT_TYPE
+
+AS_OF = date(2026, 11, 28)
+PROJECT_PARTS = ("dbt_project.yml", "profiles.example.yml", "models", "macros", "tests")
+
+
+def copy_project(destination):
+    destination.mkdir()
+    for part in PROJECT_PARTS:
+        source = PROJECT_DIR / part
+        if source.is_dir():
+            shutil.copytree(source, destination / part)
+        else:
+            shutil.copy(source, destination / part)
+    return destination
+
+
+def parse_line(stderr: str) -> str:
+    return next(line for line in stderr.splitlines() if "time per phase" in line)
+
+
+def test_the_parse_is_reused_across_as_of_dates_and_redone_when_a_model_changes(
+    source_db, tmp_path
+):
+    project = copy_project(tmp_path / "project")
+    env = {
+        "DATABASE_URL": source_db.uri,
+        "NIGHTLY_METRICS_PROJECT_DIR": str(project),
+        "NIGHTLY_METRICS_HOME": str(tmp_path / "home"),
+    }
+    source_db.add_session("shop-a", datetime(2026, 11, 25, 9))
+
+    first = run_cli(["run", "--as-of", str(AS_OF)], env=env)
+    assert first.returncode == 0, first.stderr
+    assert "project files parsed" in parse_line(first.stderr)  # nothing to reuse yet
+
+    # another night, another as-of date: the same parse serves it
+    second = run_cli(["run", "--as-of", "2026-11-27"], env=env)
+    assert second.returncode == 0, second.stderr
+    assert "(the parse of an earlier run reused)" in parse_line(second.stderr)
+    assert len(source_db.aggregate_facts()) == 4
+
+    # a model changes: dbt parses it again, and the run writes what it now says
+    mart = project / "models" / "marts" / "fct_ops_metrics_rolling7d.sql"
+    text = mart.read_text()
+    assert "'Breaches from chatwoot.escalations" in text
+    mart.write_text(text.replace("'Breaches from chatwoot", "'Breaches (edited) from chatwoot"))
+    third = run_cli(["run", "--as-of", str(AS_OF)], env=env)
+    assert third.returncode == 0, third.stderr
+    line = parse_line(third.stderr)
+    assert "project files parsed" in line and "reused" not in line
+    assert source_db.fact(SLA_FACT_TYPE, AS_OF)["metadata"]["notes"].startswith(
+        "Breaches (edited) from"
+    )
+    assert (tmp_path / "home" / "target" / "parse-cache").is_dir()
