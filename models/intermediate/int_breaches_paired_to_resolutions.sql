@@ -1,8 +1,17 @@
 {#-
-    Each breach with its resolution: the earliest ops decision referencing
-    `chatwoot:<conversation id>` at or after the breach. A decision logged
-    before the breach does not resolve it. The breach is in its as-of date's
-    sample when that resolution falls inside the window.
+    Each breach that a decision inside its as-of date's window may resolve,
+    with its resolution: the earliest ops decision referencing
+    `chatwoot:<conversation id>` at or after the breach. The breach is the
+    earliest one the snapshots of that date's read window (the look-back
+    before the window, plus the window) give for the conversation. A decision
+    logged before the breach does not resolve it. The breach is in the date's
+    sample when its resolution falls inside the window.
+
+    Only breaches that a decision in the window references can be in a
+    sample, so the model starts from those decisions: each falls in the
+    windows of 7 as-of dates. Listing every (as-of date, conversation) seen
+    instead would grow with dates x open breaches (14 million rows for a
+    365-day backfill at 1,300 shops where most breaches are never resolved).
 -#}
 with
 
@@ -10,32 +19,82 @@ as_of_dates as (
 
     select
         as_of_date,
+        lookback_start_date,
         window_start_at,
         window_end_at
     from {{ ref('int_as_of_dates') }}
 
 ),
 
-breaches as (
+conversation_days as (
 
     select
-        as_of_date,
         conversation_id,
+        fact_created_date,
         breached_at
-    from {{ ref('int_breaches_deduplicated') }}
+    from {{ ref('int_breach_conversation_days') }}
 
 ),
 
-resolving_decisions as (
+conversation_decisions as (
 
     select
-        resolved_conversation_id,
+        resolved_conversation_id as conversation_id,
         created_at
     from {{ ref('stg_app__ops_decisions') }}
     where
         resolved_conversation_id is not null
-        and created_at >= (select min(breaches.breached_at) as first_breached_at from breaches)
         and created_at < {{ nightly_metrics.run_window_end() }}
+
+),
+
+{# A decision on day d is inside the windows of the as-of dates d + 1 .. d + 7. -#}
+candidates as (
+
+    select distinct
+        as_of_dates.as_of_date,
+        conversation_decisions.conversation_id
+    from conversation_decisions
+    cross join ({{ nightly_metrics.day_offsets(var('window_days')) }}) as offsets
+    inner join as_of_dates
+        on
+            {{ nightly_metrics.add_days(
+                'cast(conversation_decisions.created_at as date)', 'offsets.day_offset + 1'
+            ) }} = as_of_dates.as_of_date
+    where conversation_decisions.created_at >= {{ nightly_metrics.run_window_start() }}
+
+),
+
+{# Any decision at or after the earliest breach may resolve one. -#}
+resolving_decisions as (
+
+    select
+        conversation_id,
+        created_at
+    from conversation_decisions
+    where
+        created_at >= (
+            select min(conversation_days.breached_at) as first_breached_at
+            from conversation_days
+        )
+
+),
+
+breaches as (
+
+    select
+        candidates.as_of_date,
+        candidates.conversation_id,
+        min(conversation_days.breached_at) as breached_at
+    from candidates
+    inner join as_of_dates
+        on candidates.as_of_date = as_of_dates.as_of_date
+    inner join conversation_days
+        on
+            candidates.conversation_id = conversation_days.conversation_id
+            and conversation_days.fact_created_date >= as_of_dates.lookback_start_date
+            and conversation_days.fact_created_date < as_of_dates.as_of_date
+    group by candidates.as_of_date, candidates.conversation_id
 
 ),
 
@@ -49,7 +108,7 @@ first_resolutions as (
     from breaches
     left join resolving_decisions
         on
-            breaches.conversation_id = resolving_decisions.resolved_conversation_id
+            breaches.conversation_id = resolving_decisions.conversation_id
             and resolving_decisions.created_at >= breaches.breached_at
     group by breaches.as_of_date, breaches.conversation_id, breaches.breached_at
 

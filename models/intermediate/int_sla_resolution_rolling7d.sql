@@ -54,13 +54,96 @@ samples as (
 
 ),
 
+{#-
+    breachesSeen: the conversations with a usable breach in an as-of date's
+    read window, counted without listing them per date. A snapshot on day d
+    is in the read window of the as-of dates d + 1 .. d + read_days, so each
+    conversation's snapshot days, merged where less than read_days apart,
+    give spans of as-of dates that see it; a running sum of +1 at each span's
+    first date and -1 after its last counts the spans covering each date.
+-#}
+{%- set read_days = var('window_days') + var('escalation_lookback_days') %}
+
+conversation_days as (
+
+    select
+        conversation_id,
+        fact_created_date,
+        case
+            when
+                lag(fact_created_date) over (
+                    partition by conversation_id order by fact_created_date
+                ) >= {{ nightly_metrics.add_days('fact_created_date', -read_days) }}
+                then 0
+            else 1
+        end as starts_span
+    from {{ ref('int_breach_conversation_days') }}
+
+),
+
+numbered_days as (
+
+    select
+        conversation_id,
+        fact_created_date,
+        sum(starts_span) over (
+            partition by conversation_id
+            order by fact_created_date
+            rows between unbounded preceding and current row
+        ) as span_number
+    from conversation_days
+
+),
+
+spans as (
+
+    select
+        {{ nightly_metrics.add_days('min(fact_created_date)', 1) }} as first_as_of_date,
+        {{ nightly_metrics.add_days('max(fact_created_date)', read_days + 1) }} as after_as_of_date
+    from numbered_days
+    group by conversation_id, span_number
+
+),
+
+seen_changes as (
+
+    select
+        first_as_of_date as change_date,
+        1 as change
+    from spans
+    union all
+    select
+        after_as_of_date as change_date,
+        -1 as change
+    from spans
+    union all
+    select
+        as_of_date as change_date,
+        0 as change
+    from as_of_dates
+
+),
+
+seen_running as (
+
+    select
+        change_date,
+        sum(sum(change)) over (
+            order by change_date rows between unbounded preceding and current row
+        ) as breach_count
+    from seen_changes
+    group by change_date
+
+),
+
 breaches_seen as (
 
     select
-        as_of_date,
-        count(*) as breach_count
-    from pairs
-    group by as_of_date
+        as_of_dates.as_of_date,
+        seen_running.breach_count
+    from as_of_dates
+    inner join seen_running
+        on as_of_dates.as_of_date = seen_running.change_date
 
 ),
 
