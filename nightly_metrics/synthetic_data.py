@@ -88,6 +88,10 @@ class Scale:
     corrupt_fraction: float = 0.005
     # Oldest share of the history whose escalation snapshots use the legacy format.
     legacy_fraction: float = 0.25
+    # The application deletes chatwoot.escalations facts after 14 days (they hold
+    # transcript snippets): with a number here, snapshots older than that many days
+    # before as_of are generated (the same data otherwise) but not written.
+    escalation_retention_days: int | None = None
 
 
 # S and M are benchmark scales: the number of rows is what matters there, so
@@ -98,6 +102,28 @@ SCALES: dict[str, Scale] = {
     "demo": Scale(shops=300, history_days=60),
     "S": Scale(shops=130, history_days=400, sessions_per_active_shop_day=_BENCHMARK_SESSIONS),
     "M": Scale(shops=1300, history_days=400, sessions_per_active_shop_day=_BENCHMARK_SESSIONS),
+    # Where most breached conversations are never resolved by an ops decision and
+    # the application's 14-day purge of escalation snapshots is not (yet) running:
+    # the shape that makes "every breach seen, per as-of date" expensive.
+    "SU": Scale(
+        shops=130,
+        history_days=400,
+        sessions_per_active_shop_day=_BENCHMARK_SESSIONS,
+        unresolved_fraction=0.95,
+    ),
+    "MU": Scale(
+        shops=1300,
+        history_days=400,
+        sessions_per_active_shop_day=_BENCHMARK_SESSIONS,
+        unresolved_fraction=0.95,
+    ),
+    # S as the application keeps it: escalation snapshots purged after 14 days.
+    "SP": Scale(
+        shops=130,
+        history_days=400,
+        sessions_per_active_shop_day=_BENCHMARK_SESSIONS,
+        escalation_retention_days=14,
+    ),
 }
 
 _DDL_RESOURCE = ("sql", "prisma_schema.sql")
@@ -306,7 +332,8 @@ class _Generator:
         self.counts: dict[str, int] = dict.fromkeys((
             "DashboardFact", "DecisionLog", "shops", "days", "sessions",
             "sessions_blank_or_aggregate", "escalation_snapshots",
-            "escalation_snapshots_legacy", "escalation_elements", "corrupt_elements",
+            "escalation_snapshots_legacy", "escalation_snapshots_purged",
+            "escalation_elements", "corrupt_elements",
             "ignored_value_elements",
             "malformed_breaches_fields", "unrelated_facts", "conversations",
             "breached_conversations", "breaches_in_snapshots", "resolving_decisions",
@@ -681,6 +708,11 @@ class _Generator:
             day_ms = (self.e0 + day * 86_400) * 1000
             weekend = self.weekdays[day] >= 5
             legacy = day < self.legacy_days
+            purged = (
+                sc.escalation_retention_days is not None
+                and day < sc.history_days - sc.escalation_retention_days
+            )
+            purged_today = 0
             rows: list[tuple[int, str]] = []
             existing: list[_Shop] = []
             for shop in self.shops:
@@ -704,9 +736,13 @@ class _Generator:
                     ms = hour * 3_600_000 + 60_000 + int(r() * 420_000)
                     t_s = self.e0 + day * 86_400 + ms // 1000
                     line = self._snapshot(shop, t_s, ms, day, legacy)
-                    if line is not None:
+                    if line is not None and purged:
+                        self.counts["escalation_snapshots_purged"] += 1
+                        purged_today += 1
+                    elif line is not None:
                         rows.append((ms, line))
-            related_total += len(rows)
+            # Purged snapshots count here, so the rest of the history stays the same.
+            related_total += len(rows) + purged_today
             wanted = round(ratio * related_total) - unrelated_total
             if wanted > 0 and existing:
                 cum = []
@@ -762,7 +798,9 @@ def generate(conn: psycopg.Connection, scale: Scale, *, as_of: dt.date, seed: in
 
     Returns counts: "DashboardFact" and "DecisionLog" (rows written), "sessions"
     (countable ones) and "sessions_blank_or_aggregate", "escalation_snapshots"
-    (of which "escalation_snapshots_legacy"), "escalation_elements" (sound
+    (generated; of which "escalation_snapshots_legacy", and
+    "escalation_snapshots_purged": not written, see
+    Scale.escalation_retention_days), "escalation_elements" (sound
     elements of value arrays and breaches lists), "corrupt_elements" (elements
     the metric must reject), "ignored_value_elements" (value elements that are
     not objects: no breach, not rejected), "malformed_breaches_fields" (breaches that is an

@@ -399,6 +399,33 @@ def test_tables_in_their_own_schema(_generator_server: Any) -> None:
     assert search_path == '"$user", public'
 
 
+def test_escalation_snapshots_purged_after_the_retention_days(_generator_server: Any) -> None:
+    """The application deletes chatwoot.escalations facts after 14 days: a scale with
+    escalation_retention_days generates the same history and leaves out exactly the
+    older snapshots, nothing else."""
+    days = 30
+    kept_all = Scale(shops=40, history_days=days)
+    purged = Scale(shops=40, history_days=days, escalation_retention_days=14)
+    uri_all, counts_all = _load(_generator_server, "synthetic_all", kept_all)
+    uri_purged, counts_purged = _load(_generator_server, "synthetic_purged", purged)
+    first_kept = AS_OF - dt.timedelta(days=14)
+    query = """select "factType", "createdAt" >= %s as recent, count(*)
+               from "DashboardFact" group by 1, 2 order by 1, 2"""
+    with psycopg.connect(uri_all) as conn:
+        before = {(t, recent): n for t, recent, n in conn.execute(query, (first_kept,))}
+    with psycopg.connect(uri_purged) as conn:
+        after = {(t, recent): n for t, recent, n in conn.execute(query, (first_kept,))}
+        decisions_purged = conn.execute('select count(*) from "DecisionLog"').fetchone()[0]
+    escalations_old = before[("chatwoot.escalations", False)]
+    assert escalations_old > 0
+    assert ("chatwoot.escalations", False) not in after
+    assert after[("chatwoot.escalations", True)] == before[("chatwoot.escalations", True)]
+    assert after[("dashboard.session.opened", False)] == before[("dashboard.session.opened", False)]
+    assert counts_purged["escalation_snapshots_purged"] == escalations_old
+    assert counts_all["escalation_snapshots_purged"] == 0
+    assert decisions_purged == counts_all["DecisionLog"]
+
+
 def test_as_of_must_be_a_date() -> None:
     with pytest.raises(TypeError):
         generate(None, TINY, as_of=dt.datetime(2026, 11, 21))  # type: ignore[arg-type]
