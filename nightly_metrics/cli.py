@@ -1,4 +1,4 @@
-"""The `nightly-metrics` command: run, backfill, demo, docs."""
+"""The `nightly-metrics` command: run, backfill, history, report, demo, docs."""
 
 from __future__ import annotations
 
@@ -10,9 +10,11 @@ import signal
 import sys
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
-from . import job
+from . import history, job
 from .database_url import ConfigError, settings_from_environment
+from .paths import DOCS_TARGET_DIR
 
 MAX_BACKFILL_DAYS = 3660
 
@@ -208,6 +210,38 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--json", action="store_true")
     add_output_options(demo)
 
+    runs = commands.add_parser(
+        "history",
+        help="print the job's last runs (the table job_runs in the project's schema)",
+    )
+    runs.add_argument(
+        "--limit", type=positive_int, default=10, metavar="N", help="how many runs (default 10)"
+    )
+    runs.add_argument("--json", action="store_true", help="print the runs as JSON on stdout")
+
+    report = commands.add_parser(
+        "report",
+        help="write an HTML report (opens offline) of the stored KPIs, their data quality"
+        " and the last runs",
+    )
+    report.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help=f"where to write it (default {DEFAULT_REPORT})",
+    )
+    report.add_argument(
+        "--since",
+        type=parse_date,
+        default=None,
+        metavar="YYYY-MM-DD",
+        help="the first window end to show (default 90 days ago)",
+    )
+    report.add_argument(
+        "--png", type=Path, default=None, metavar="DIR", help="also write the charts as PNG files"
+    )
+
     docs = commands.add_parser(
         "docs", help="generate the dbt docs site (lineage) against the demo database"
     )
@@ -234,6 +268,7 @@ def command_run(args: argparse.Namespace, start: date, end: date) -> int:
         settings,
         start,
         end,
+        command=args.command,
         dry_run=args.dry_run,
         allow_missing_days=args.allow_missing_days,
         allow_fewer_rows=args.allow_fewer_rows,
@@ -246,6 +281,104 @@ def command_run(args: argparse.Namespace, start: date, end: date) -> int:
     for problem in result.problems:
         print(f"nightly-metrics: {problem}", file=sys.stderr, flush=True)
     return result.exit_code
+
+
+DEFAULT_REPORT = DOCS_TARGET_DIR / "nightly-metrics-report.html"
+
+
+def command_history(args: argparse.Namespace) -> int:
+    settings, _ = settings_from_environment(os.environ)
+    with job.connect(settings, autocommit=True) as conn:
+        runs = history.read(conn, job.TARGET_SCHEMA_DEFAULT, args.limit)
+    if args.json:
+        print(json.dumps(runs or [], default=_json_default, indent=2), flush=True)
+    elif not runs:
+        print(f"no run recorded yet in {job.TARGET_SCHEMA_DEFAULT}.{history.TABLE}", flush=True)
+    else:
+        print(runs_as_table(runs), flush=True)
+    return 0
+
+
+def runs_as_table(runs: list[dict]) -> str:
+    """The last runs, newest first: one line each, then what went wrong, if anything."""
+    header = (
+        "started (UTC)",
+        "command",
+        "as-of",
+        "status",
+        "written",
+        "withheld",
+        "kept",
+        "rows read",
+        "seconds",
+    )
+    lines = []
+    notes = []
+    for run in runs:
+        as_of = f"{run['as_of_start_date']}"
+        if run["as_of_end_date"] != run["as_of_start_date"]:
+            as_of += f" to {run['as_of_end_date']}"
+        rows_read = sum((run["rows_read"] or {}).values())
+        lines.append(
+            (
+                f"{run['started_at']:%Y-%m-%d %H:%M:%S}",
+                run["command"],
+                as_of,
+                f"{run['status']} ({run['exit_code'] if run['exit_code'] is not None else '-'})",
+                str(run["facts_written"]),
+                str(run["facts_withheld"]),
+                str(run["facts_kept"]),
+                f"{rows_read:,}",
+                f"{run['elapsed_seconds']}",
+            )
+        )
+        if run["problems"]:
+            first = run["problems"].splitlines()[0]
+            notes.append(f"{run['started_at']:%Y-%m-%d %H:%M:%S}  {first[:160]}")
+    widths = [max(len(row[i]) for row in [header, *lines]) for i in range(len(header))]
+    numeric = {4, 5, 6, 7, 8}
+
+    def format_row(row) -> str:
+        return "  ".join(
+            f"{cell:>{widths[i]}}" if i in numeric else f"{cell:<{widths[i]}}"
+            for i, cell in enumerate(row)
+        ).rstrip()
+
+    out = [format_row(header), "  ".join("-" * w for w in widths)]
+    out += [format_row(row) for row in lines]
+    if notes:
+        out += ["", "problems reported:"] + [f"  {note}" for note in notes]
+    return "\n".join(out)
+
+
+def command_report(args: argparse.Namespace) -> int:
+    from .report import ReportError, write_report
+
+    settings, _ = settings_from_environment(os.environ)
+    out = args.out or DEFAULT_REPORT
+    since = args.since or today_utc() - timedelta(days=90)
+    try:
+        with job.connect(settings, autocommit=True) as conn:
+            data = write_report(
+                conn,
+                source_schema=settings.source_schema,
+                target_schema=job.TARGET_SCHEMA_DEFAULT,
+                since=since,
+                until=today_utc(),
+                out=out,
+                png_dir=args.png,
+                source_description=settings.describe(),
+                generated_at=datetime.now(UTC),
+            )
+    except ReportError as error:
+        raise ConfigError(str(error)) from None
+    except OSError as error:
+        raise ConfigError(f"cannot write the report: {error}") from None
+    windows = max(len(w) for w in data.windows.values())
+    job.log(f"report of {windows} window(s) since {since} written to {out}")
+    if args.png:
+        job.log(f"charts written to {args.png}/activation.png and {args.png}/sla.png")
+    return 0
 
 
 class Interrupted:
@@ -262,6 +395,7 @@ def stop_on_signal(signal_number: int, _frame) -> None:
     if Interrupted.signal_number is not None:
         return
     Interrupted.signal_number = signal_number
+    job.Interruption.signal_number = signal_number
     for number in (signal.SIGINT, signal.SIGTERM):
         signal.signal(number, signal.SIG_IGN)
     job.DbtOutput.mute_all()
@@ -291,6 +425,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     job.QUIET = bool(getattr(args, "quiet", False))
     Interrupted.signal_number = None
+    job.Interruption.signal_number = None
     job.DbtOutput.interrupted = False
     signal.signal(signal.SIGTERM, stop_on_signal)
     signal.signal(signal.SIGINT, stop_on_signal)
@@ -317,6 +452,10 @@ def main(argv: list[str] | None = None) -> int:
                 as_json=args.json,
                 quiet=not args.verbose,
             )
+        if args.command == "history":
+            return command_history(args)
+        if args.command == "report":
+            return command_report(args)
         if args.command == "docs":
             from .demo import generate_docs
 

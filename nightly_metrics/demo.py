@@ -4,7 +4,7 @@ users who have no database of their own. Also serves the docs site."""
 from __future__ import annotations
 
 import sys
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 import psycopg
 
@@ -39,17 +39,46 @@ def prepare_demo_database(as_of: date, *, fresh: bool = False):
     return server, settings
 
 
+DEMO_TREND_DAYS = 30  # as-of dates the demo computes, so that the report shows a trend
+
+
 def run_demo(as_of: date, *, fresh: bool = False, as_json: bool = False, quiet: bool = True) -> int:
-    from .cli import print_facts
+    """Backfills the demo data's last 30 as-of dates in one build, prints the
+    facts of the last one and writes the report."""
+    from .cli import DEFAULT_REPORT, print_facts
+    from .report import ReportError, write_report
 
     server, settings = prepare_demo_database(as_of, fresh=fresh)
+    first = as_of - timedelta(days=DEMO_TREND_DAYS - 1)
     try:
-        result = job.run_job(settings, as_of, as_of, quiet=quiet)
+        result = job.run_job(settings, first, as_of, command="demo", quiet=quiet)
+        facts = [f for f in result.facts if f["createdAt"].date() == as_of]
         if not as_json:
             print(f'\nFacts written to "DashboardFact" for as-of {as_of}:\n')
-        print_facts(result.facts, as_json)
+        print_facts(facts, as_json)
         for problem in result.problems:
             print(f"nightly-metrics: {problem}", file=sys.stderr, flush=True)
+        try:
+            with job.connect(settings, autocommit=True) as conn:
+                write_report(
+                    conn,
+                    source_schema=settings.source_schema,
+                    target_schema=job.TARGET_SCHEMA_DEFAULT,
+                    since=first,
+                    until=as_of,
+                    out=DEFAULT_REPORT,
+                    png_dir=None,
+                    source_description="the demo database",
+                    generated_at=datetime.now(UTC),
+                )
+        except ReportError as error:
+            job.log(f"no report: {error}")
+        else:
+            where = f"Report of the last {DEMO_TREND_DAYS} windows, opens offline: {DEFAULT_REPORT}"
+            if as_json:
+                job.log(where)  # stdout carries the JSON alone
+            else:
+                print(f"\n{where}", flush=True)
     finally:
         server.cleanup()
     return result.exit_code

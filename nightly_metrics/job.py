@@ -24,6 +24,7 @@ from typing import ClassVar
 import psycopg
 from psycopg import sql
 
+from . import history
 from .database_url import ConnectionSettings
 from .paths import LOG_DIR, PARSE_CACHE_DIR, PROJECT_DIR
 
@@ -471,6 +472,7 @@ class DbtOutcome:
     warned_tests: list[FailedTest] = field(default_factory=list)
     freshness: list[str] = field(default_factory=list)
     result: object = None  # dbt's own result: the Manifest, for `parse`
+    invocation_id: str | None = None  # dbt's id of the invocation (its logs and artifacts)
 
 
 class DbtOutput(io.TextIOBase):
@@ -503,6 +505,37 @@ class DbtOutput(io.TextIOBase):
             output.muted = True
 
 
+class BuildProgress:
+    """dbt callback: progress of a long build on stderr ("12 of 27 nodes done, 40 s"),
+    at most every few seconds and at the end, so a backfill is never a silent minute.
+    Nothing of it goes to stdout."""
+
+    EVERY_SECONDS = 5.0
+
+    def __init__(self, label: str):
+        self.label = label
+        self.started = time.perf_counter()
+        self.last_shown = self.started
+        self.done = 0
+
+    def __call__(self, event) -> None:
+        name = event.info.name
+        if name == "LogStartLine":  # "3 of 27 START ...": the build's node count
+            self.total = getattr(event.data, "total", None) or self.total
+            return
+        if name != "NodeFinished":
+            return
+        self.done += 1
+        now = time.perf_counter()
+        finished = bool(self.total) and self.done >= self.total
+        if now - self.last_shown >= self.EVERY_SECONDS or finished:
+            self.last_shown = now
+            of_total = f" of {self.total}" if self.total else ""
+            log(f"{self.label}: {self.done}{of_total} nodes done, {now - self.started:.0f} s")
+
+    total: int | None = None
+
+
 @contextmanager
 def temporary_environment(values: dict[str, str]) -> Iterator[None]:
     """Sets environment variables for the duration, then restores them."""
@@ -526,12 +559,14 @@ def dbt_session(
     quiet: bool = True,
     target_path: str | Path | None = None,
     run_environment: dict[str, str] | None = None,
+    progress: str | None = None,
 ) -> Iterator:
     """Yields invoke(args, manifest=None) -> DbtOutcome, with the connection
     settings (and run_environment, e.g. the as-of dates) in the environment for
     the duration and restored afterwards. Passing the manifest of an earlier
     `parse` skips parsing the project again."""
     from dbt.cli.main import dbtRunner
+    from dbt_common.invocation import get_invocation_id
 
     environment = {"DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     environment.update(settings.dbt_environment(target_schema))
@@ -560,13 +595,16 @@ def dbt_session(
             output = DbtOutput(sys.stderr, muted=QUIET)
             try:
                 with redirect_stdout(output), redirect_stderr(output):
-                    result = dbtRunner(manifest=manifest).invoke(full_args)
+                    callbacks = [BuildProgress(progress)] if progress and args[0] == "build" else []
+                    result = dbtRunner(manifest=manifest, callbacks=callbacks).invoke(full_args)
             finally:
                 DbtOutput.active.discard(output)
             if isinstance(result.exception, KeyboardInterrupt) or DbtOutput.interrupted:
                 # dbt caught Ctrl+C or SIGTERM and cancelled its queries.
                 raise KeyboardInterrupt
-            return summarize(result, time.perf_counter() - started, settings)
+            outcome = summarize(result, time.perf_counter() - started, settings)
+            outcome.invocation_id = get_invocation_id()
+            return outcome
 
         yield invoke
 
@@ -578,9 +616,16 @@ def invoke_dbt(
     *,
     quiet: bool = True,
     target_path: str | Path | None = None,
+    run_environment: dict[str, str] | None = None,
 ) -> DbtOutcome:
     """One dbt command, e.g. invoke_dbt(["docs", "generate"], ...)."""
-    with dbt_session(settings, target_schema, quiet=quiet, target_path=target_path) as invoke:
+    with dbt_session(
+        settings,
+        target_schema,
+        quiet=quiet,
+        target_path=target_path,
+        run_environment=run_environment,
+    ) as invoke:
         return invoke(args)
 
 
@@ -673,10 +718,90 @@ def describe_parse(files_parsed: tuple[int, int] | None) -> str:
     return f" ({parsed} of {total} project files parsed)"
 
 
+class Interruption:
+    """The signal that stopped the run (set by the CLI's handler), for its history row."""
+
+    signal_number: int | None = None
+
+
 def run_job(
     settings: ConnectionSettings,
     as_of_start: date,
     as_of_end: date,
+    *,
+    command: str = "run",
+    target_schema: str = TARGET_SCHEMA_DEFAULT,
+    dry_run: bool = False,
+    **options,
+) -> JobResult:
+    """Builds the project for the as-of range and reports what it did. A fact
+    withheld for a missing source day, or a failing data test, gives a result
+    with exit_code 4 and the reasons in problems (the facts that were written
+    are in facts all the same); a build that fails raises JobError.
+
+    Whatever the outcome, a run that reached the database leaves one row in
+    the run history (<target_schema>.job_runs, see history.py); a dry run
+    leaves none. Options: see _run_job."""
+    record = history.RunRecord(command, as_of_start, as_of_end)
+    try:
+        result = _run_job(
+            settings,
+            as_of_start,
+            as_of_end,
+            record,
+            target_schema=target_schema,
+            dry_run=dry_run,
+            **options,
+        )
+    except JobError as error:
+        if not dry_run:
+            record_run(
+                settings, target_schema, record, exit_code=error.exit_code, problems=[str(error)]
+            )
+        raise
+    except KeyboardInterrupt:
+        if not dry_run:
+            number = Interruption.signal_number
+            record_run(
+                settings,
+                target_schema,
+                record,
+                exit_code=128 + number if number else None,
+                interrupted=True,
+                problems=["stopped by a signal"],
+            )
+        raise
+    if not dry_run:
+        record_run(
+            settings,
+            target_schema,
+            record,
+            exit_code=result.exit_code,
+            problems=result.problems,
+            result=result,
+        )
+    return result
+
+
+def record_run(settings: ConnectionSettings, target_schema: str, record, **outcome) -> None:
+    """Writes the run's history row, in a transaction of its own. A history that
+    cannot be written is a warning: it never changes what the run reports."""
+    if not record.reached_database:
+        return
+    try:
+        with connect(settings, autocommit=True) as conn:
+            conn.execute("set statement_timeout = '30s'")
+            with conn.transaction():
+                history.insert(conn, target_schema, record.row(**outcome))
+    except (JobError, psycopg.Error, OSError) as error:
+        log(f"warning: the run's history row was not written: {' '.join(str(error).split())}")
+
+
+def _run_job(
+    settings: ConnectionSettings,
+    as_of_start: date,
+    as_of_end: date,
+    record,
     *,
     target_schema: str = TARGET_SCHEMA_DEFAULT,
     dry_run: bool = False,
@@ -688,10 +813,6 @@ def run_job(
     lock_timeout_seconds: float = LOCK_TIMEOUT_DEFAULT_SECONDS,
     statement_timeout_seconds: float | None = None,
 ) -> JobResult:
-    """Builds the project for the as-of range and reports what it did. A fact
-    withheld for a missing source day, or a failing data test, gives a result
-    with exit_code 4 and the reasons in problems (the facts that were written
-    are in facts all the same); a build that fails raises JobError."""
     started = time.perf_counter()
     result = JobResult(as_of_start, as_of_end)
     label = str(as_of_start) if as_of_start == as_of_end else f"{as_of_start} to {as_of_end}"
@@ -702,6 +823,7 @@ def run_job(
     )
 
     with connect(settings, autocommit=True) as conn:
+        record.reached_database = True
         check_sources(conn, settings.source_schema)
 
     if dry_run:
@@ -741,6 +863,7 @@ def run_job(
             quiet=quiet,
             target_path=tmp,
             run_environment=as_of_environment,
+            progress=f"build of {label}" if as_of_start != as_of_end else None,
         ) as dbt,
     ):
         # dbt's import and set-up, and the wait for another run's lock
@@ -773,6 +896,7 @@ def run_job(
                 log(f"source freshness: {line}")
         with phase("build"):
             outcome = dbt(build_args, manifest)
+        record.invocation_id = outcome.invocation_id
         result.dbt_seconds = time.perf_counter() - dbt_started
 
         # What this run computed and did, read back whatever the build's outcome

@@ -7,13 +7,15 @@ from datetime import date
 
 import psycopg
 
-from nightly_metrics import demo
+from nightly_metrics import cli, demo
 
 
 def test_demo_loads_synthetic_data_runs_the_job_and_prints_both_facts(
     tmp_path, monkeypatch, capsys
 ):
     monkeypatch.setattr(demo, "DEMO_DATA_DIR", tmp_path / "pgdata")
+    report = tmp_path / "target" / "report.html"
+    monkeypatch.setattr(cli, "DEFAULT_REPORT", report)
     as_of = date(2026, 11, 28)
 
     assert demo.run_demo(as_of, as_json=True) == 0
@@ -34,6 +36,11 @@ def test_demo_loads_synthetic_data_runs_the_job_and_prints_both_facts(
     table = capsys.readouterr().out
     assert "metrics.activation.rolling7d" in table
     assert f"activated {activation['activatedShops']} of {activation['totalActiveShops']}" in table
+    # it backfilled the last 30 windows in one build and drew them in the report
+    assert table.rstrip().endswith(f"opens offline: {report}")
+    page = report.read_text()
+    assert 'id="activation-chart" data-windows="30"' in page
+    assert 'id="sla-chart" data-windows="30"' in page
     server = demo.start_server(tmp_path / "pgdata")
     try:
         with psycopg.connect(server.get_uri(database=demo.DEMO_DATABASE)) as conn:
@@ -41,6 +48,6 @@ def test_demo_loads_synthetic_data_runs_the_job_and_prints_both_facts(
                 'select count(*) from "DashboardFact" where "shopDomain" = \'__aggregate__\''
                 " and \"factType\" like 'metrics.%'"
             ).fetchone()[0]
-        assert count == 2
+        assert count == 2 * demo.DEMO_TREND_DAYS
     finally:
         server.cleanup()

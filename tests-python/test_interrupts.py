@@ -162,6 +162,10 @@ def test_run_and_backfill_stop_cleanly_on_sigterm(source_db):
         assert source_db.execute("select count(*) from pg_locks where locktype = 'advisory'") == [
             (0,)
         ]
+    # the run history says so, once per stopped run
+    assert source_db.execute(
+        "select command, status, exit_code from nightly_metrics.job_runs order by started_at"
+    ) == [("run", "interrupted", 143), ("backfill", "interrupted", 143)]
     after = run_cli(["run", "--as-of", str(AS_OF)], env={"DATABASE_URL": source_db.uri})
     assert after.returncode == 0, after.stderr
     assert len(source_db.aggregate_facts()) == 2

@@ -50,10 +50,15 @@ def test_nightly_installs_exact_versions_and_reports_what_it_did():
     workflow = yaml.safe_load((PROJECT_DIR / ".github/workflows/nightly-metrics.yml").read_text())
     steps = workflow["jobs"]["rollup"]["steps"]
     runs = "\n".join(step.get("run", "") for step in steps)
-    assert "pip install -c constraints.txt ." in runs
+    assert "pip install -c constraints.txt \".[report]\"" in runs
     assert "[demo]" not in runs  # production needs no embedded server
     assert '>> "$GITHUB_STEP_SUMMARY"' in runs
-    artifact = next(s for s in steps if s.get("uses", "").startswith("actions/upload-artifact@"))
+    artifacts = [s for s in steps if s.get("uses", "").startswith("actions/upload-artifact@")]
+    report = next(s for s in steps if "nightly-metrics report" in s.get("run", ""))
+    assert report["if"] == "always()" and "--out report/" in report["run"]
+    uploaded = next(s for s in artifacts if s["with"]["name"] == "nightly-metrics-report")
+    assert uploaded["if"] == "always()" and uploaded["with"]["path"].strip() == "report/"
+    artifact = next(s for s in artifacts if s["with"]["name"] == "nightly-metrics-failure")
     assert artifact["if"] == "failure()"
     assert "facts.json" in artifact["with"]["path"] and "dbt.log" in artifact["with"]["path"]
     assert (PROJECT_DIR / "constraints.txt").is_file()

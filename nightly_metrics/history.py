@@ -1,0 +1,170 @@
+"""The job's run history: one row per run in `<target schema>.job_runs`.
+
+The table is the dbt model models/operations/job_runs.sql (documented and
+tested there); its columns come from that model's contract, which the runner
+also reads to create the table itself when a run fails before dbt built it.
+The row is written when the run ends, whatever its outcome, in a transaction
+of its own."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as installed_version
+
+import psycopg
+import yaml
+from psycopg import sql
+from psycopg.types.json import Jsonb
+
+from .paths import PROJECT_DIR
+
+TABLE = "job_runs"
+CONTRACT_FILE = PROJECT_DIR / "models" / "operations" / "_operations__models.yml"
+EXIT_WITHHELD = 4  # job.EXIT_TESTS_FAILED, kept here to avoid an import cycle
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def project_version() -> str:
+    try:
+        return installed_version("nightly-metrics")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def dbt_version() -> str:
+    try:
+        return installed_version("dbt-core")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def contract_columns() -> list[tuple[str, str]]:
+    """(name, data type) of each column of job_runs, from the model's contract."""
+    spec = yaml.safe_load(CONTRACT_FILE.read_text(encoding="utf-8"))
+    model = next(m for m in spec["models"] if m["name"] == TABLE)
+    return [(column["name"], column["data_type"]) for column in model["columns"]]
+
+
+def status_of(exit_code: int | None, interrupted: bool) -> str:
+    if interrupted:
+        return "interrupted"
+    if exit_code == 0:
+        return "succeeded"
+    if exit_code == EXIT_WITHHELD:
+        return "withheld"
+    return "failed"
+
+
+@dataclass
+class RunRecord:
+    """What one run did, filled in as it goes; written by `write`."""
+
+    command: str
+    as_of_start: date
+    as_of_end: date
+    started_at: datetime = field(default_factory=utc_now)
+    run_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    # Set once the run has connected: a run that never did leaves no row.
+    reached_database: bool = False
+    invocation_id: str | None = None
+
+    def row(
+        self,
+        *,
+        exit_code: int | None,
+        interrupted: bool = False,
+        problems: list[str] | None = None,
+        result=None,
+    ) -> dict:
+        outcomes = list(getattr(result, "outcomes", None) or [])
+        windows = [window_of(outcome) for outcome in outcomes]
+        # Rejected elements of the last window's read range (per window in `windows`).
+        sla_windows = sorted(
+            (w for w in windows if w.get("breachCandidatesRejected") is not None),
+            key=lambda w: w["asOf"],
+        )
+        rejected = sla_windows[-1]["breachCandidatesRejected"] if sla_windows else None
+        finished = utc_now()
+        return {
+            "run_id": self.run_id,
+            "invocation_id": self.invocation_id,
+            "command": self.command,
+            "status": status_of(exit_code, interrupted),
+            "problems": "\n".join(problems) if problems else None,
+            "project_version": project_version(),
+            "dbt_version": dbt_version(),
+            "exit_code": exit_code,
+            "facts_written": sum(1 for w in windows if w["action"] == "written"),
+            "facts_withheld": sum(1 for w in windows if w["action"] == "withheld"),
+            "facts_kept": sum(1 for w in windows if w["action"] == "kept"),
+            "breach_elements_rejected": rejected,
+            "elapsed_seconds": round(Decimal(str((finished - self.started_at).total_seconds())), 2),
+            "rows_read": Jsonb(dict(getattr(result, "rows_read", None) or {})),
+            "windows": Jsonb(windows),
+            "as_of_start_date": self.as_of_start,
+            "as_of_end_date": self.as_of_end,
+            "started_at": self.started_at,
+            "finished_at": finished,
+        }
+
+
+def window_of(outcome: dict) -> dict:
+    """One window and fact of the run, as stored in job_runs.windows."""
+    metadata = outcome.get("metadata") or {}
+    window = {
+        "asOf": outcome["createdAt"].date().isoformat(),
+        "factType": outcome["factType"],
+        "action": outcome["action"],
+        "sourceRowsRead": outcome.get("sourceRowsRead"),
+        "storedSourceRowsRead": outcome.get("storedSourceRowsRead"),
+        "missingSourceDays": metadata.get("missingSourceDays") or {},
+    }
+    if "breachCandidatesRejected" in metadata:
+        window["breachCandidatesRejected"] = metadata["breachCandidatesRejected"]
+    return window
+
+
+def ensure_table(conn: psycopg.Connection, schema: str) -> None:
+    """Creates the schema and the table (from the contract) when they are missing."""
+    conn.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(schema)))
+    columns = sql.SQL(", ").join(
+        sql.SQL("{} {}").format(sql.Identifier(name), sql.SQL(data_type))
+        for name, data_type in contract_columns()
+    )
+    conn.execute(
+        sql.SQL("create table if not exists {} ({})").format(sql.Identifier(schema, TABLE), columns)
+    )
+
+
+def insert(conn: psycopg.Connection, schema: str, row: dict) -> None:
+    ensure_table(conn, schema)
+    conn.execute(
+        sql.SQL("insert into {} ({}) values ({})").format(
+            sql.Identifier(schema, TABLE),
+            sql.SQL(", ").join(map(sql.Identifier, row)),
+            sql.SQL(", ").join(sql.Placeholder(name) for name in row),
+        ),
+        row,
+    )
+
+
+def read(conn: psycopg.Connection, schema: str, limit: int) -> list[dict] | None:
+    """The last `limit` runs, newest first; None when no run was ever recorded."""
+    found = conn.execute("select to_regclass(%s)", (f'"{schema}"."{TABLE}"',)).fetchone()[0]
+    if found is None:
+        return None
+    cursor = conn.execute(
+        sql.SQL("select * from {} order by started_at desc limit %s").format(
+            sql.Identifier(schema, TABLE)
+        ),
+        (limit,),
+    )
+    names = [column.name for column in cursor.description]
+    return [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]

@@ -1,0 +1,132 @@
+"""The job's run history (issue 14): one row per invocation that reached the database,
+in nightly_metrics.job_runs, whatever the run's outcome; `nightly-metrics history`
+prints it."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+
+from conftest import run_cli
+from contract_oracle import ACTIVATION_FACT_TYPE, SLA_FACT_TYPE
+from test_interrupts import run_while_another_run_holds_the_lock
+from test_source_days_and_reruns import AS_OF, dense_streams
+
+from nightly_metrics import job
+
+COLUMNS = (
+    "command, status, exit_code, facts_written, facts_withheld, facts_kept,"
+    " as_of_start_date, as_of_end_date, rows_read, windows, invocation_id, problems,"
+    " started_at <= finished_at, elapsed_seconds, dbt_version"
+)
+
+
+def history_rows(db) -> list[dict]:
+    names = [n.strip() for n in COLUMNS.split(",")]
+    rows = db.execute(f"select {COLUMNS} from nightly_metrics.job_runs order by started_at")
+    return [dict(zip(names, row, strict=True)) for row in rows]
+
+
+def test_each_run_leaves_one_row_whatever_its_outcome(source_db):
+    empty = AS_OF - timedelta(days=3)
+    dense_streams(empty_session_day=empty).insert(source_db)
+    env = {"DATABASE_URL": source_db.uri}
+
+    # a 5-day backfill that ends before the empty day: all written
+    backfill_end = empty - timedelta(days=0)
+    backfill = run_cli(
+        ["backfill", "--start", str(backfill_end - timedelta(days=4)), "--end", str(backfill_end)],
+        env=env,
+    )
+    assert backfill.returncode == 0, backfill.stderr
+    # the as-of date whose window holds the empty session day: activation withheld
+    withheld = run_cli(["run", "--as-of", str(AS_OF)], env=env)
+    assert withheld.returncode == job.EXIT_DATA_TEST_FAILED, withheld.stderr
+    # another run holds the job's lock: this one fails after connecting
+    failed, _ = run_while_another_run_holds_the_lock(
+        source_db, ["run", "--as-of", str(AS_OF), "--lock-timeout", "1s"]
+    )
+    assert failed.returncode == job.EXIT_LOCK_TIMEOUT, failed.stderr
+    # a dry run writes nothing, not even its history
+    dry = run_cli(["run", "--as-of", str(AS_OF), "--dry-run", "--allow-missing-days"], env=env)
+    assert dry.returncode == 0, dry.stderr
+    # a database that cannot be reached leaves no row (there is nowhere to write it)
+    unreachable = run_cli(
+        ["run", "--as-of", str(AS_OF)],
+        env={"DATABASE_URL": "postgresql://nobody@127.0.0.1:1/nowhere"},
+    )
+    assert unreachable.returncode == job.EXIT_DATABASE_UNREACHABLE
+
+    rows = history_rows(source_db)
+    assert [(r["command"], r["status"], r["exit_code"]) for r in rows] == [
+        ("backfill", "succeeded", 0),
+        ("run", "withheld", job.EXIT_DATA_TEST_FAILED),
+        ("run", "failed", job.EXIT_LOCK_TIMEOUT),
+    ]
+    first, second, third = rows
+    assert (first["facts_written"], first["facts_withheld"], first["facts_kept"]) == (10, 0, 0)
+    assert (first["as_of_start_date"], first["as_of_end_date"]) == (
+        backfill_end - timedelta(days=4),
+        backfill_end,
+    )
+    assert len(first["windows"]) == 10
+    assert {w["action"] for w in first["windows"]} == {"written"}
+    # what it read, per stream, is what it reported on stderr
+    for stream, count in first["rows_read"].items():
+        assert f"rows read: {stream}: {count}" in backfill.stderr
+    assert first["invocation_id"] and first["problems"] is None
+    assert first["started_at <= finished_at"] and first["elapsed_seconds"] > 0
+    assert first["dbt_version"].startswith("1.11.")
+
+    assert (second["facts_written"], second["facts_withheld"]) == (1, 1)
+    by_fact = {w["factType"]: w for w in second["windows"]}
+    assert by_fact[ACTIVATION_FACT_TYPE]["action"] == "withheld"
+    assert by_fact[ACTIVATION_FACT_TYPE]["missingSourceDays"]["dashboardSessions"] == [str(empty)]
+    assert by_fact[SLA_FACT_TYPE]["action"] == "written"
+    stored_sla = source_db.fact(SLA_FACT_TYPE, AS_OF)["metadata"]
+    assert (
+        by_fact[SLA_FACT_TYPE]["breachCandidatesRejected"]
+        == (stored_sla["breachCandidatesRejected"])
+    )
+    assert str(empty) in second["problems"]
+
+    assert (third["facts_written"], third["windows"], third["invocation_id"]) == (0, [], None)
+    assert "--lock-timeout" in third["problems"]
+
+    # `history` prints them, newest first; --json gives the same rows
+    printed = run_cli(["history", "--limit", "2"], env=env)
+    assert printed.returncode == 0, printed.stderr
+    lines = printed.stdout.splitlines()
+    assert lines[0].split()[:4] == ["started", "(UTC)", "command", "as-of"]
+    assert "failed (5)" in lines[2] and "withheld (4)" in lines[3]
+    assert len([line for line in lines if "(UTC)" not in line and line[:4].isdigit()]) == 2
+    assert "problems reported:" in printed.stdout
+    as_json = json.loads(run_cli(["history", "--json"], env=env).stdout)
+    assert [r["status"] for r in as_json] == ["failed", "withheld", "succeeded"]
+    assert as_json[2]["as_of_end_date"] == str(backfill_end)
+
+
+def test_the_history_survives_a_full_refresh_and_its_data_tests_run(source_db):
+    env = {"DATABASE_URL": source_db.uri}
+    source_db.add_session("shop-a", datetime(2026, 11, 25, 9))
+    assert run_cli(["run", "--as-of", str(AS_OF)], env=env).returncode == 0
+    with job.dbt_session(source_db.settings, job.TARGET_SCHEMA_DEFAULT) as dbt:
+        outcome = dbt(["build", "--full-refresh", "--select", "job_runs"])
+    assert outcome.success, (outcome.failed_nodes, outcome.failed_tests, outcome.exception)
+    assert len(history_rows(source_db)) == 1
+    # a row that breaks the table's rules fails its data test
+    source_db.execute(
+        "insert into nightly_metrics.job_runs (run_id, command, status, started_at,"
+        " finished_at, as_of_start_date, as_of_end_date, exit_code)"
+        " values ('x', 'run', 'succeeded', now(), now() - interval '1 hour',"
+        " current_date, current_date, 0)"
+    )
+    with job.dbt_session(source_db.settings, job.TARGET_SCHEMA_DEFAULT) as dbt:
+        outcome = dbt(["test", "--select", "job_runs"])
+    assert [t.name for t in outcome.failed_tests] == ["job_runs_are_well_formed"]
+
+
+def test_history_before_any_run(source_db):
+    printed = run_cli(["history"], env={"DATABASE_URL": source_db.uri})
+    assert printed.returncode == 0, printed.stderr
+    assert printed.stdout.strip() == "no run recorded yet in nightly_metrics.job_runs"
