@@ -35,7 +35,7 @@ lint: $(TEST_STAMP)
 	$(BIN)/python -m pytest tests-python/test_lint.py
 
 bench: $(TEST_STAMP)
-	$(BIN)/python scripts/benchmark.py --scales S,M
+	$(BIN)/python scripts/benchmark.py --scales S,SU,SP,M,MU --repeat 2 --single-runs 2
 
 docs: $(STAMP)
 	$(BIN)/nightly-metrics docs
