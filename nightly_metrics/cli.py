@@ -8,6 +8,7 @@ import os
 import re
 import signal
 import sys
+import textwrap
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -91,34 +92,50 @@ def facts_as_json(facts: list[dict]) -> str:
     return json.dumps(rows, default=_json_default, indent=2)
 
 
+def two_decimals(value) -> str:
+    """A figure with two decimals ("1993.40", not "1993.4"), or a dash when there is none."""
+    return "–" if value is None else f"{Decimal(str(value)):.2f}"
+
+
+def window_bounds(fact: dict) -> tuple[str, str]:
+    """The window's first and last instant, as the fact stores them (UTC, end excluded)."""
+    value = fact["value"]
+    return (
+        str(value.get("windowStart", "")).replace(".000Z", "Z"),
+        str(value.get("windowEnd", "")).replace(".000Z", "Z"),
+    )
+
+
 def facts_as_table(facts: list[dict]) -> str:
-    """A readable table: one line per fact, figures by name."""
-    header = ("window end", "metric", "figures")
+    """A readable table: one line per fact, its window, its figures in words."""
+    header = ("window start (UTC)", "window end (excluded)", "metric", "figures")
     lines = []
     for fact in facts:
         value = fact["value"]
         if fact["factType"] == "metrics.activation.rolling7d":
+            rate = Decimal(str(value["activationRate"]))
             figures = (
-                f"activated {value['activatedShops']} of {value['totalActiveShops']} active shops, "
-                f"rate {value['activationRate']}"
+                f"{value['activatedShops']} of {value['totalActiveShops']} active shops"
+                f" activated: rate {rate} ({rate * 100:.2f}%)"
             )
-        elif not value["sampleSize"]:
-            figures = "sample 0: no breach was resolved in the window"
         else:
             figures = (
-                f"sample {value['sampleSize']} resolved breaches, "
-                f"median {value['medianMinutes']} min, p90 {value['p90Minutes']} min"
+                f"{value['sampleSize']} resolved breaches: median"
+                f" {two_decimals(value.get('medianMinutes'))} min, p90"
+                f" {two_decimals(value.get('p90Minutes'))} min"
             )
+            if not value["sampleSize"]:
+                figures += " (no breach was resolved in the window)"
             rejected = (fact.get("metadata") or {}).get("breachCandidatesRejected")
             if rejected:
-                figures += f" ({rejected} malformed breach elements skipped)"
+                figures += f"; {rejected} malformed breach elements skipped"
         if fact.get("action") == "kept":
             figures += " [kept as stored: its sources have shrunk since]"
-        lines.append((value["windowEnd"], fact["factType"], figures))
-    widths = [max(len(row[i]) for row in [header, *lines]) for i in range(2)]
-    out = [f"{header[0]:<{widths[0]}}  {header[1]:<{widths[1]}}  {header[2]}"]
-    out.append(f"{'-' * widths[0]}  {'-' * widths[1]}  {'-' * 40}")
-    out += [f"{a:<{widths[0]}}  {b:<{widths[1]}}  {c}" for a, b, c in lines]
+        lines.append((*window_bounds(fact), fact["factType"], figures))
+    widths = [max(len(row[i]) for row in [header, *lines]) for i in range(3)]
+    out = ["  ".join(f"{header[i]:<{widths[i]}}" for i in range(3)) + f"  {header[3]}"]
+    out.append("  ".join("-" * widths[i] for i in range(3)) + "  " + "-" * 40)
+    out += ["  ".join(f"{row[i]:<{widths[i]}}" for i in range(3)) + f"  {row[3]}" for row in lines]
     return "\n".join(out)
 
 
@@ -183,45 +200,90 @@ def add_output_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+CONNECTION_HELP = """\
+connection:
+  DATABASE_URL   the application's PostgreSQL, as a URL:
+                 postgresql://USER:PASSWORD@HOST:5432/DB?schema=public
+                 (the tables' schema from ?schema=, default public; ?sslmode=
+                 and ?host=/socket/dir work; a transaction pooler on port 6543
+                 with ?pgbouncer=true, as Prisma apps use, works too)
+  DIRECT_URL     optional: a direct connection beside the pooler; used instead
+                 of DATABASE_URL when set
+  demo and docs need neither: they run on an embedded PostgreSQL in .demo/.
+"""
+
+
+def add_as_of_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--as-of",
+        type=parse_date,
+        default=None,
+        metavar="YYYY-MM-DD",
+        help="the as-of date: its window is the 7 UTC days before it, from 00:00 on"
+        " as-of minus 7 days up to (not including) 00:00 on the as-of date; default"
+        " today (UTC); at most tomorrow",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
+    def command(name: str, summary: str, description: str = "") -> argparse.ArgumentParser:
+        return commands.add_parser(
+            name,
+            help=summary,
+            description=textwrap.fill(description or summary[0].upper() + summary[1:] + ".", 78),
+            epilog=CONNECTION_HELP,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+
     parser = argparse.ArgumentParser(
         prog="nightly-metrics",
         description='Rolling 7-day operator KPIs, computed by dbt and written to "DashboardFact".',
+        epilog=CONNECTION_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {version()}")
-    commands = parser.add_subparsers(dest="command", required=True)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    run = commands.add_parser("run", help="compute one as-of date (default: today, UTC)")
-    run.add_argument("--as-of", type=parse_date, default=None, metavar="YYYY-MM-DD")
+    run = command(
+        "run",
+        "compute one as-of date (default: today, UTC) and write its two facts",
+    )
+    add_as_of_option(run)
     add_run_options(run)
 
-    backfill = commands.add_parser(
-        "backfill", help="compute every as-of date in a range, in one build"
+    backfill = command(
+        "backfill",
+        "compute every as-of date in a range, in one build, and write their facts",
     )
-    backfill.add_argument("--start", type=parse_date, required=True, metavar="YYYY-MM-DD")
-    backfill.add_argument("--end", type=parse_date, required=True, metavar="YYYY-MM-DD")
+    backfill.add_argument(
+        "--start",
+        type=parse_date,
+        required=True,
+        metavar="YYYY-MM-DD",
+        help="the first as-of date (included)",
+    )
+    backfill.add_argument(
+        "--end",
+        type=parse_date,
+        required=True,
+        metavar="YYYY-MM-DD",
+        help="the last as-of date (included; at most tomorrow, UTC)",
+    )
     add_run_options(backfill)
 
-    demo = commands.add_parser(
-        "demo", help="run the job on an embedded PostgreSQL loaded with synthetic data"
-    )
-    demo.add_argument("--as-of", type=parse_date, default=None, metavar="YYYY-MM-DD")
-    demo.add_argument("--fresh", action="store_true", help="drop and reload the demo database")
-    demo.add_argument("--json", action="store_true")
-    add_output_options(demo)
-
-    runs = commands.add_parser(
-        "history",
-        help="print the job's last runs (the table job_runs in the project's schema)",
+    runs = command(
+        "history", "print the job's last runs (the table job_runs in the project's schema)"
     )
     runs.add_argument(
         "--limit", type=positive_int, default=10, metavar="N", help="how many runs (default 10)"
     )
-    runs.add_argument("--json", action="store_true", help="print the runs as JSON on stdout")
+    runs.add_argument(
+        "--json", action="store_true", help="print the runs as JSON on stdout, newest first"
+    )
 
-    report = commands.add_parser(
+    report = command(
         "report",
-        help="write an HTML report (opens offline) of the stored KPIs, their data quality"
+        "write an HTML report (opens offline) of the stored KPIs, their data quality"
         " and the last runs",
     )
     report.add_argument(
@@ -236,17 +298,52 @@ def build_parser() -> argparse.ArgumentParser:
         type=parse_date,
         default=None,
         metavar="YYYY-MM-DD",
-        help="the first window end to show (default 90 days ago)",
+        help="the first window end (as-of date) to show (default 90 days ago)",
     )
     report.add_argument(
         "--png", type=Path, default=None, metavar="DIR", help="also write the charts as PNG files"
     )
 
-    docs = commands.add_parser(
-        "docs", help="generate the dbt docs site (lineage) against the demo database"
+    demo = command(
+        "demo",
+        "run the job on an embedded PostgreSQL loaded with synthetic data",
+        "Starts an embedded PostgreSQL (data in .demo/), loads a synthetic data set"
+        " (300 shops, 60 days; reloaded when it is older than the as-of date), computes"
+        " the last 30 as-of dates in one build, prints the facts of the last one and"
+        " writes the report.",
     )
-    docs.add_argument("--serve", action="store_true", help="serve the site after generating it")
-    docs.add_argument("--port", type=int, default=8080)
+    add_as_of_option(demo)
+    demo.add_argument(
+        "--fresh", action="store_true", help="drop and reload the demo database first"
+    )
+    demo.add_argument(
+        "--json",
+        action="store_true",
+        help="print the facts as JSON on stdout (logs stay on stderr)",
+    )
+    demo.add_argument(
+        "--keep-running",
+        action="store_true",
+        help="leave the embedded PostgreSQL running afterwards and print its URL (for psql,"
+        " or DATABASE_URL=... nightly-metrics history/report) until Ctrl+C",
+    )
+    add_output_options(demo)
+
+    docs = command(
+        "docs",
+        "generate the dbt docs site (lineage) against the demo database",
+        "Builds the demo database and generates dbt's docs site: a single file,"
+        " target/static_index.html, that opens from disk; --serve also serves it.",
+    )
+    docs.add_argument(
+        "--serve", action="store_true", help="serve the site on http://localhost:PORT until Ctrl+C"
+    )
+    docs.add_argument(
+        "--port", type=int, default=8080, help="the port --serve listens on (default 8080)"
+    )
+    docs.add_argument(
+        "--fresh", action="store_true", help="drop and reload the demo database first"
+    )
     add_output_options(docs)
     return parser
 
@@ -451,6 +548,7 @@ def main(argv: list[str] | None = None) -> int:
                 fresh=args.fresh,
                 as_json=args.json,
                 quiet=not args.verbose,
+                keep_running=args.keep_running,
             )
         if args.command == "history":
             return command_history(args)
@@ -459,7 +557,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "docs":
             from .demo import generate_docs
 
-            return generate_docs(serve=args.serve, port=args.port)
+            return generate_docs(serve=args.serve, port=args.port, fresh=args.fresh)
     except ConfigError as error:
         print(f"nightly-metrics: configuration error: {error}", file=sys.stderr)
         return job.EXIT_CONFIG

@@ -4,6 +4,7 @@ users who have no database of their own. Also serves the docs site."""
 from __future__ import annotations
 
 import sys
+import time
 from datetime import UTC, date, datetime, timedelta
 
 import psycopg
@@ -27,6 +28,15 @@ def prepare_demo_database(as_of: date, *, fresh: bool = False):
     except EmbeddedPostgresMissing as error:
         raise job.JobError(str(error), job.EXIT_CONFIG) from None
     uri = create_database(server, DEMO_DATABASE, drop_existing=fresh)
+    stale = demo_data_end(uri)
+    if stale is not None and stale < as_of - timedelta(days=1):
+        # Synthetic data ends the day before the date it was made for: on a later
+        # day the newest windows would have no data at all (missing source days).
+        job.log(
+            f"the demo data ends on {stale}, before the as-of date {as_of}: making it again"
+            " for this date (the demo database is dropped and reloaded)"
+        )
+        uri = create_database(server, DEMO_DATABASE, drop_existing=True)
     settings = parse_database_url(uri)
     with psycopg.connect(uri) as conn:
         create_source_tables(conn)
@@ -36,13 +46,38 @@ def prepare_demo_database(as_of: date, *, fresh: bool = False):
             counts = generate(conn, SCALES["demo"], as_of=as_of, seed=42)
             conn.commit()
             job.log("loaded " + ", ".join(f"{kind}: {count}" for kind, count in counts.items()))
+        else:
+            job.log(
+                f"reusing the demo data loaded before ({loaded} DashboardFact rows;"
+                " --fresh reloads it)"
+            )
     return server, settings
+
+
+def demo_data_end(uri: str) -> date | None:
+    """The last day of the loaded synthetic data (its newest session), if any."""
+    with psycopg.connect(uri) as conn:
+        found = conn.execute("select to_regclass('public.\"DashboardFact\"')").fetchone()[0]
+        if found is None:
+            return None
+        newest = conn.execute(
+            'select max("createdAt") from "DashboardFact"'
+            " where \"factType\" = 'dashboard.session.opened'"
+        ).fetchone()[0]
+    return newest.date() if newest else None
 
 
 DEMO_TREND_DAYS = 30  # as-of dates the demo computes, so that the report shows a trend
 
 
-def run_demo(as_of: date, *, fresh: bool = False, as_json: bool = False, quiet: bool = True) -> int:
+def run_demo(
+    as_of: date,
+    *,
+    fresh: bool = False,
+    as_json: bool = False,
+    quiet: bool = True,
+    keep_running: bool = False,
+) -> int:
     """Backfills the demo data's last 30 as-of dates in one build, prints the
     facts of the last one and writes the report."""
     from .cli import DEFAULT_REPORT, print_facts
@@ -79,17 +114,35 @@ def run_demo(as_of: date, *, fresh: bool = False, as_json: bool = False, quiet: 
                 job.log(where)  # stdout carries the JSON alone
             else:
                 print(f"\n{where}", flush=True)
+        if keep_running:
+            wait_while_serving(server)
     finally:
         server.cleanup()
     return result.exit_code
 
 
-def generate_docs(*, serve: bool = False, port: int = 8080) -> int:
+def wait_while_serving(server) -> None:
+    """--keep-running: the demo database stays up until Ctrl+C (or SIGTERM)."""
+    uri = server.get_uri(database=DEMO_DATABASE)
+    print(
+        "\nThe demo database is running; connect with\n"
+        f"  psql '{uri}'\n"
+        f"  DATABASE_URL='{uri}' nightly-metrics history\n"
+        'Its tables: public."DashboardFact", public."DecisionLog" (the application\'s),'
+        " nightly_metrics.* (the project's). Ctrl+C stops it.",
+        file=sys.stderr,
+        flush=True,
+    )
+    while True:
+        time.sleep(3600)
+
+
+def generate_docs(*, serve: bool = False, port: int = 8080, fresh: bool = False) -> int:
     """`dbt docs generate` (and optionally `serve`) against the demo database,
     so the catalog shows real columns and types."""
     from .cli import today_utc
 
-    server, settings = prepare_demo_database(today_utc())
+    server, settings = prepare_demo_database(today_utc(), fresh=fresh)
     try:
         target = DOCS_TARGET_DIR
         # The site shows the lineage and the catalog: a source day missing from
@@ -110,14 +163,25 @@ def generate_docs(*, serve: bool = False, port: int = 8080) -> int:
             raise job.JobError(
                 f"the demo build failed; see {LOG_DIR / 'dbt.log'}", job.EXIT_BUILD_FAILED
             )
+        # --static also writes static_index.html: the site in one file, manifest and
+        # catalog inside, which a browser opens from disk (index.html fetches them,
+        # which browsers refuse on file://).
         outcome = job.invoke_dbt(
-            ["docs", "generate"], settings, job.TARGET_SCHEMA_DEFAULT, target_path=target
+            ["docs", "generate", "--static"],
+            settings,
+            job.TARGET_SCHEMA_DEFAULT,
+            target_path=target,
         )
         if not outcome.success:
             raise job.JobError(
                 f"dbt docs generate failed: {outcome.exception}", job.EXIT_BUILD_FAILED
             )
-        print(f"docs site written to {target / 'index.html'}", file=sys.stderr)
+        job.log(
+            f"docs site written: open {target / 'static_index.html'} in a browser (one file,"
+            f" works from disk){'' if serve else ', or run nightly-metrics docs --serve'}"
+        )
+        if serve:
+            job.log(f"serving it on http://localhost:{port} (Ctrl+C stops)")
         if serve:
             job.invoke_dbt(
                 ["docs", "serve", "--port", str(port)],

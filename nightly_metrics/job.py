@@ -115,7 +115,10 @@ def connect(settings: ConnectionSettings, **kwargs) -> psycopg.Connection:
             **kwargs,
         )
     except psycopg.OperationalError as error:
-        reason = " ".join(str(error).split()) or "no reason given"
+        # libpq's message spans lines ("Connection refused" / "Is the server running
+        # ..."): one line, its parts separated as sentences.
+        lines = [" ".join(line.split()) for line in str(error).splitlines() if line.strip()]
+        reason = "; ".join(lines) or "no reason given"
         if settings.password:
             reason = reason.replace(settings.password, "***")
         if any(marker in reason for marker in _REFUSED_BY_SERVER):
@@ -878,8 +881,19 @@ def _run_job(
             computed_since = conn.execute(
                 "select cast(date_trunc('milliseconds', now() at time zone 'UTC') as timestamp)"
             ).fetchone()[0]
+        last_day = as_of_end - timedelta(days=1)
+        read_start = window_start - timedelta(days=lookback_days)
+        covers = {
+            "DashboardFact sessions": f"{window_start} to {last_day}, the windows",
+            "DashboardFact escalation snapshots": (
+                f"{read_start} to {last_day}, the windows and the {lookback_days}-day look-back"
+            ),
+            "DecisionLog ops decisions": (
+                f"{read_start} to {last_day}, the windows and the {lookback_days}-day look-back"
+            ),
+        }
         for source_name, count in result.rows_read.items():
-            log(f"rows read: {source_name}: {count}")
+            log(f"rows read: {source_name}: {count} ({covers.get(source_name, 'the run')})")
         cache = ParseCache(settings, target_schema, Path(tmp))
         with phase("parse"):
             cache.restore()

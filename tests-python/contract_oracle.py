@@ -1,6 +1,6 @@
 """A plain-Python reference implementation ("oracle") of the nightly metrics contract.
 
-The contract is ``/work/shared/metrics-contract.md``. This module is the independent second
+The contract is ``docs/metrics-contract.md`` (the project's spec). This module is the independent second
 implementation that the tests compare the dbt project's output with, so it shares no code,
 SQL or idea of structure with the project: standard library only, no database.
 

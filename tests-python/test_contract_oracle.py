@@ -1,7 +1,7 @@
 """Unit tests of the contract oracle itself, on tiny inputs worked out by hand.
 
 No database: these pin down that ``contract_oracle`` says what
-/work/shared/metrics-contract.md says, before anything is compared with it.
+docs/metrics-contract.md says, before anything is compared with it.
 
 Unless a test says otherwise the run is as of D = 2026-11-21, so
   window          = [2026-11-14 00:00, 2026-11-21 00:00)
