@@ -1,7 +1,8 @@
 """A plain-Python reference implementation ("oracle") of the nightly metrics contract.
 
-The contract is ``docs/metrics-contract.md`` (the project's spec). This module is the independent second
-implementation that the tests compare the dbt project's output with, so it shares no code,
+The contract is the project's spec, ``docs/metrics-contract.md``. This module is the
+independent second implementation that the tests compare the dbt project's output with, so
+it shares no code,
 SQL or idea of structure with the project: standard library only, no database.
 
 Inputs are the source rows as Python objects: :class:`Fact` for ``"DashboardFact"`` and

@@ -35,7 +35,8 @@ def test_demo_loads_synthetic_data_runs_the_job_and_prints_both_facts(
     assert demo.run_demo(as_of) == 0
     table = capsys.readouterr().out
     assert "metrics.activation.rolling7d" in table
-    assert f"{activation['activatedShops']} of {activation['totalActiveShops']} active shops" in table
+    shops = f"{activation['activatedShops']} of {activation['totalActiveShops']} active shops"
+    assert shops in table
     # it backfilled the last 30 windows in one build and drew them in the report
     assert table.rstrip().endswith(f"opens offline: {report}")
     page = report.read_text()

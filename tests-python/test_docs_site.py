@@ -7,8 +7,10 @@ from __future__ import annotations
 import signal
 import socket
 import subprocess
+import threading
 from datetime import UTC, datetime, timedelta
 
+import psycopg
 from test_interrupts import start_in, wait_until
 from test_report import chromium_or_skip
 
@@ -50,6 +52,22 @@ def test_demo_and_docs_work_days_after_the_demo_data_was_made(tmp_path):
     assert later.returncode == 0, err
     assert "making it again for this date" in err
     assert "Report of the last 30 windows" in out
+
+    # --keep-running: the demo database stays up, at the URL it prints
+    kept = start_in(tmp_path, ["demo", "--keep-running"])
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(kept.stderr), daemon=True)
+    reader.start()
+    try:
+        assert wait_until(lambda: any("psql '" in line for line in lines), 300), lines
+        url = next(line for line in lines if "psql '" in line).split("'")[1]
+        with psycopg.connect(url) as conn:
+            runs = conn.execute("select count(*) from nightly_metrics.job_runs").fetchone()[0]
+        assert runs == 2  # the later demo's run and this one's (the old data was dropped)
+    finally:
+        kept.send_signal(signal.SIGTERM)
+        kept.wait(timeout=120)
+    assert kept.returncode == 128 + signal.SIGTERM
 
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

@@ -50,7 +50,7 @@ def test_nightly_installs_exact_versions_and_reports_what_it_did():
     workflow = yaml.safe_load((PROJECT_DIR / ".github/workflows/nightly-metrics.yml").read_text())
     steps = workflow["jobs"]["rollup"]["steps"]
     runs = "\n".join(step.get("run", "") for step in steps)
-    assert "pip install -c constraints.txt \".[report]\"" in runs
+    assert 'pip install -c constraints.txt ".[report]"' in runs
     assert "[demo]" not in runs  # production needs no embedded server
     assert '>> "$GITHUB_STEP_SUMMARY"' in runs
     artifacts = [s for s in steps if s.get("uses", "").startswith("actions/upload-artifact@")]
