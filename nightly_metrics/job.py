@@ -417,6 +417,7 @@ class ParseCache:
     per database avoids needless re-parses when a machine serves several."""
 
     FILE_NAME = "partial_parse.msgpack"
+    KEEP = 8  # databases whose parse is kept
 
     def __init__(self, settings: ConnectionSettings, target_schema: str, target_path: Path):
         identity = {
@@ -445,6 +446,18 @@ class ParseCache:
             partial = self.cached.with_name(f".{self.FILE_NAME}.{os.getpid()}")
             shutil.copyfile(written, partial)
             os.replace(partial, self.cached)
+            self.forget_all_but_the_newest()
+
+    @staticmethod
+    def forget_all_but_the_newest(keep: int = KEEP) -> None:
+        """Each file is a megabyte or two: keep those of the databases used last."""
+        kept = sorted(
+            (folder for folder in PARSE_CACHE_DIR.iterdir() if folder.is_dir()),
+            key=lambda folder: folder.stat().st_mtime,
+            reverse=True,
+        )
+        for folder in kept[keep:]:
+            shutil.rmtree(folder, ignore_errors=True)
 
     def files_parsed(self) -> tuple[int, int] | None:
         """(files dbt parsed, files in the project) by the last `dbt parse`:

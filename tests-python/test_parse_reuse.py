@@ -4,11 +4,14 @@ them; a change to the project's files is parsed again and used by the next run."
 
 from __future__ import annotations
 
+import os
 import shutil
 from datetime import date, datetime
 
 from conftest import PROJECT_DIR, run_cli
 from contract_oracle import SLA_FACT_TYPE
+
+from nightly_metrics import job
 
 AS_OF = date(2026, 11, 28)
 PROJECT_PARTS = ("dbt_project.yml", "profiles.example.yml", "models", "macros", "tests")
@@ -63,3 +66,16 @@ def test_the_parse_is_reused_across_as_of_dates_and_redone_when_a_model_changes(
         "Breaches (edited) from"
     )
     assert (tmp_path / "home" / "target" / "parse-cache").is_dir()
+
+
+def test_the_parse_cache_keeps_the_databases_used_last(tmp_path, monkeypatch):
+    """One file per database: a machine (or a test suite) that saw many keeps only the
+    newest few."""
+    monkeypatch.setattr(job, "PARSE_CACHE_DIR", tmp_path)
+    for n in range(12):
+        folder = tmp_path / f"db{n:02d}"
+        folder.mkdir()
+        (folder / "partial_parse.msgpack").write_bytes(b"x")
+        os.utime(folder, (1_000_000 + n, 1_000_000 + n))
+    job.ParseCache.forget_all_but_the_newest(keep=8)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [f"db{n:02d}" for n in range(4, 12)]

@@ -5,6 +5,7 @@ prints it."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime, timedelta
 
 from conftest import run_cli
@@ -39,6 +40,10 @@ def test_each_run_leaves_one_row_whatever_its_outcome(source_db):
         env=env,
     )
     assert backfill.returncode == 0, backfill.stderr
+    # a backfill tells how far its build is, on stderr only
+    progress = re.findall(r"build of \S+ to \S+: (\d+) of (\d+) nodes done", backfill.stderr)
+    assert progress and progress[-1][0] == progress[-1][1]
+    assert "nodes done" not in backfill.stdout
     # the as-of date whose window holds the empty session day: activation withheld
     withheld = run_cli(["run", "--as-of", str(AS_OF)], env=env)
     assert withheld.returncode == job.EXIT_DATA_TEST_FAILED, withheld.stderr
