@@ -805,10 +805,11 @@ def record_run(settings: ConnectionSettings, target_schema: str, record, **outco
     if not record.reached_database:
         return
     try:
-        with connect(settings, autocommit=True) as conn:
-            conn.execute("set statement_timeout = '30s'")
-            with conn.transaction():
-                history.insert(conn, target_schema, record.row(**outcome))
+        with connect(settings, autocommit=True) as conn, conn.transaction():
+            # set local: through a transaction pooler, a session setting would stay
+            # behind on the server connection for its next client.
+            conn.execute("set local statement_timeout = '30s'")
+            history.insert(conn, target_schema, record.row(**outcome))
     except (JobError, psycopg.Error, OSError) as error:
         log(f"warning: the run's history row was not written: {' '.join(str(error).split())}")
 
