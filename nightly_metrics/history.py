@@ -133,7 +133,10 @@ def window_of(outcome: dict) -> dict:
 
 def ensure_table(conn: psycopg.Connection, schema: str) -> None:
     """Creates the schema and the table (from the contract) when they are missing."""
-    conn.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(schema)))
+    # Asked first: `create schema if not exists` needs CREATE on the database even
+    # when the schema exists (a role may have been given its schema instead).
+    if conn.execute("select to_regnamespace(%s)", (f'"{schema}"',)).fetchone()[0] is None:
+        conn.execute(sql.SQL("create schema {}").format(sql.Identifier(schema)))
     columns = sql.SQL(", ").join(
         sql.SQL("{} {}").format(sql.Identifier(name), sql.SQL(data_type))
         for name, data_type in contract_columns()
