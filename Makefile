@@ -40,12 +40,12 @@ bench: $(TEST_STAMP)
 docs: $(STAMP)
 	$(BIN)/nightly-metrics docs
 
-# Pins of a production install (no extras), from a throw-away virtualenv.
+# Pins of a production install (with the report extra), from a throw-away virtualenv.
 constraints:
 	rm -rf .constraints-venv
 	$(PYTHON) -m venv .constraints-venv
 	.constraints-venv/bin/pip install --quiet --upgrade pip
-	.constraints-venv/bin/pip install --quiet .
+	.constraints-venv/bin/pip install --quiet ".[report]"
 	{ sed -n '/^#/p' constraints.txt; .constraints-venv/bin/pip freeze --exclude nightly-metrics \
 		| sed 's/^click==.*/click==8.4.2/'; } > constraints.txt.new
 	mv constraints.txt.new constraints.txt

@@ -13,6 +13,8 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+import psycopg
+
 from . import history, job
 from .database_url import ConfigError, settings_from_environment
 from .paths import DOCS_TARGET_DIR
@@ -385,8 +387,13 @@ DEFAULT_REPORT = DOCS_TARGET_DIR / "nightly-metrics-report.html"
 
 def command_history(args: argparse.Namespace) -> int:
     settings, _ = settings_from_environment(os.environ)
-    with job.connect(settings, autocommit=True) as conn:
-        runs = history.read(conn, job.TARGET_SCHEMA_DEFAULT, args.limit)
+    try:
+        with job.connect(settings, autocommit=True) as conn:
+            runs = history.read(conn, job.TARGET_SCHEMA_DEFAULT, args.limit)
+    except psycopg.Error as error:
+        raise job.JobError(
+            f"cannot read the run history: {' '.join(str(error).split())}", job.EXIT_CONFIG
+        ) from None
     if args.json:
         print(json.dumps(runs or [], default=_json_default, indent=2), flush=True)
     elif not runs:
@@ -430,8 +437,9 @@ def runs_as_table(runs: list[dict]) -> str:
             )
         )
         if run["problems"]:
-            first = run["problems"].splitlines()[0]
-            notes.append(f"{run['started_at']:%Y-%m-%d %H:%M:%S}  {first[:160]}")
+            said = " ".join(run["problems"].split())  # dbt's messages span lines
+            said = said if len(said) <= 240 else said[:239] + "…"
+            notes.append(f"{run['started_at']:%Y-%m-%d %H:%M:%S}  {said}")
     widths = [max(len(row[i]) for row in [header, *lines]) for i in range(len(header))]
     numeric = {4, 5, 6, 7, 8}
 
@@ -471,6 +479,11 @@ def command_report(args: argparse.Namespace) -> int:
         raise ConfigError(str(error)) from None
     except OSError as error:
         raise ConfigError(f"cannot write the report: {error}") from None
+    except psycopg.Error as error:
+        raise job.JobError(
+            f"cannot read the stored facts or the run history: {' '.join(str(error).split())}",
+            job.EXIT_CONFIG,
+        ) from None
     windows = max(len(w) for w in data.windows.values())
     job.log(f"report of {windows} window(s) since {since} written to {out}")
     if args.png:

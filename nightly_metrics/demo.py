@@ -28,13 +28,14 @@ def prepare_demo_database(as_of: date, *, fresh: bool = False):
     except EmbeddedPostgresMissing as error:
         raise job.JobError(str(error), job.EXIT_CONFIG) from None
     uri = create_database(server, DEMO_DATABASE, drop_existing=fresh)
-    stale = demo_data_end(uri)
-    if stale is not None and stale < as_of - timedelta(days=1):
-        # Synthetic data ends the day before the date it was made for: on a later
-        # day the newest windows would have no data at all (missing source days).
+    ends = demo_data_end(uri)
+    if ends is not None and ends != as_of - timedelta(days=1):
+        # Synthetic data ends the day before the date it was made for. On a later
+        # day the newest windows would have no data at all (missing source days);
+        # for an earlier one the 30 windows would reach before its first day.
         job.log(
-            f"the demo data ends on {stale}, before the as-of date {as_of}: making it again"
-            " for this date (the demo database is dropped and reloaded)"
+            f"the demo data ends on {ends}, not the day before the as-of date {as_of}:"
+            " making it again for this date (the demo database is dropped and reloaded)"
         )
         uri = create_database(server, DEMO_DATABASE, drop_existing=True)
     settings = parse_database_url(uri)
@@ -133,8 +134,12 @@ def wait_while_serving(server) -> None:
         file=sys.stderr,
         flush=True,
     )
-    while True:
-        time.sleep(3600)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        # The way this mode ends: the run's own exit code stands.
+        job.log("stopping the demo database")
 
 
 def generate_docs(*, serve: bool = False, port: int = 8080, fresh: bool = False) -> int:

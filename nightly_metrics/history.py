@@ -74,6 +74,7 @@ class RunRecord:
     # Set once the run has connected: a run that never did leaves no row.
     reached_database: bool = False
     invocation_id: str | None = None
+    result: object = None  # the run's JobResult, as far as it got
 
     def row(
         self,

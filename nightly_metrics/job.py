@@ -772,7 +772,24 @@ def run_job(
     except JobError as error:
         if not dry_run:
             record_run(
-                settings, target_schema, record, exit_code=error.exit_code, problems=[str(error)]
+                settings,
+                target_schema,
+                record,
+                exit_code=error.exit_code,
+                problems=[str(error)],
+                result=record.result,
+            )
+        raise
+    except Exception as error:
+        # Not one of ours (a bug, a driver error): still a run that leaves its row.
+        if not dry_run:
+            record_run(
+                settings,
+                target_schema,
+                record,
+                exit_code=EXIT_BUILD_FAILED,
+                problems=[f"{type(error).__name__}: {error}"],
+                result=record.result,
             )
         raise
     except KeyboardInterrupt:
@@ -785,6 +802,7 @@ def run_job(
                 exit_code=128 + number if number else None,
                 interrupted=True,
                 problems=["stopped by a signal"],
+                result=record.result,
             )
         raise
     if not dry_run:
@@ -810,7 +828,7 @@ def record_run(settings: ConnectionSettings, target_schema: str, record, **outco
             # behind on the server connection for its next client.
             conn.execute("set local statement_timeout = '30s'")
             history.insert(conn, target_schema, record.row(**outcome))
-    except (JobError, psycopg.Error, OSError) as error:
+    except Exception as error:  # whatever it is, the run's outcome stands
         log(f"warning: the run's history row was not written: {' '.join(str(error).split())}")
 
 
@@ -832,6 +850,7 @@ def _run_job(
 ) -> JobResult:
     started = time.perf_counter()
     result = JobResult(as_of_start, as_of_end)
+    record.result = result  # what is known so far, for the history row of a failed run
     label = str(as_of_start) if as_of_start == as_of_end else f"{as_of_start} to {as_of_end}"
     window_start = as_of_start - timedelta(days=WINDOW_DAYS)
     log(
@@ -840,8 +859,10 @@ def _run_job(
     )
 
     with connect(settings, autocommit=True) as conn:
-        record.reached_database = True
         check_sources(conn, settings.source_schema)
+    # From here on the run leaves a history row. Not before: a URL naming the wrong
+    # database (no application tables there) must not get our schema created in it.
+    record.reached_database = True
 
     if dry_run:
         # A dry run builds into a schema of its own and skips the write-back,

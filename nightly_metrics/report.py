@@ -338,7 +338,8 @@ def runs_table(runs: list[dict] | None) -> str:
         as_of = run["as_of_start_date"].isoformat()
         if run["as_of_end_date"] != run["as_of_start_date"]:
             as_of += f" to {run['as_of_end_date']:%Y-%m-%d}"
-        status = f"{run['status']} ({run['exit_code']})"
+        exit_code = "-" if run["exit_code"] is None else run["exit_code"]
+        status = f"{run['status']} ({exit_code})"
         body.append(
             f'<tr class="run {html.escape(run["status"])}">'
             f"<td>{run['started_at']:%Y-%m-%d %H:%M:%S}</td>"

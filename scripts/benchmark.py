@@ -1334,9 +1334,22 @@ def run_benchmark(server, args: argparse.Namespace, argv: list[str] | None) -> i
             )
             + "\n"
         )
-    args.output.write_text(text)
+    args.output.write_text(text + kept_analysis(args.output))
     log(f"wrote {args.output}")
     return 0
+
+
+ANALYSIS_MARKER = "<!-- analysis: written by hand, kept by scripts/benchmark.py -->"
+
+
+def kept_analysis(report: Path) -> str:
+    """The hand-written part of an existing report (from ANALYSIS_MARKER on), which a new
+    run keeps below its figures; it says which run its own figures come from."""
+    if not report.exists():
+        return ""
+    text = report.read_text()
+    at = text.find(ANALYSIS_MARKER)
+    return "" if at < 0 else "\n" + text[at:]
 
 
 def bench_spark(server, scale_name: str, args, results: list[ScaleResult], report: str):

@@ -67,7 +67,7 @@ def test_demo_and_docs_work_days_after_the_demo_data_was_made(tmp_path):
     finally:
         kept.send_signal(signal.SIGTERM)
         kept.wait(timeout=120)
-    assert kept.returncode == 128 + signal.SIGTERM
+    assert kept.returncode == 0  # stopping the kept server is how this mode ends
 
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

@@ -50,7 +50,12 @@ def test_the_job_runs_with_only_the_readmes_grants(source_db, tmp_path):
         ):
             result = run_cli(args, env=env)
             assert result.returncode == 0, (args, result.stderr)
+            assert "history row was not written" not in result.stderr, (args, result.stderr)
         assert source_db.fact_value(ACTIVATION_FACT_TYPE, AS_OF)["activatedShops"] == 1
+        # its history was written as that role: the run and the backfill (not the dry run)
+        assert source_db.execute(
+            "select command, status from nightly_metrics.job_runs order by started_at"
+        ) == [("run", "succeeded"), ("backfill", "succeeded")]
         # the role can do no more than that: the application's decisions are read-only to it
         with psycopg.connect(as_role(source_db.uri, ROLE)) as job_conn:
             try:
