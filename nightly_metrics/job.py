@@ -65,7 +65,7 @@ class JobResult:
     # Source days that never arrived, per stream: [(day, expected daily rows)].
     missing_days: dict = field(default_factory=dict)
     # Seconds per phase: start-up (dbt's import and set-up, and any wait for
-    # another run's lock), source counts, parse, freshness, build, read-back.
+    # another run's lock), parse, freshness, build, read-back.
     phases: dict[str, float] = field(default_factory=dict)
     # (files dbt parsed, files in the project): (0, n) when the parse was reused.
     files_parsed: tuple[int, int] | None = None
@@ -148,32 +148,40 @@ def check_sources(conn: psycopg.Connection, schema: str) -> None:
             )
 
 
-def count_rows_read(
-    conn: psycopg.Connection, schema: str, start: date, end: date, lookback_days: int
+ROWS_READ_STREAMS = {
+    # stream of int_source_stream_days: (name in logs and history, read from the look-back)
+    "dashboard_sessions": ("DashboardFact sessions", False),
+    "escalation_snapshots": ("DashboardFact escalation snapshots", True),
+    "ops_decisions": ("DecisionLog ops decisions", True),
+}
+
+
+def read_rows_read(
+    conn: psycopg.Connection, target_schema: str, start: date, end: date, lookback_days: int
 ) -> dict[str, int]:
-    """Source rows in the run's read window, per source and kind."""
+    """Source rows the run's windows read, per stream, from the build's own daily
+    counts (int_source_stream_days): sessions over the windows, escalation snapshots
+    and ops decisions over the windows and the escalation look-back before them."""
     window_start = start - timedelta(days=WINDOW_DAYS)
     read_start = window_start - timedelta(days=lookback_days)
-    facts = sql.Identifier(schema, "DashboardFact")
-    decisions = sql.Identifier(schema, "DecisionLog")
-    row = conn.execute(
+    rows = conn.execute(
         sql.SQL(
             """
             select
-                (select count(*) from {facts} where "factType" = 'dashboard.session.opened'
-                    and "createdAt" >= %(window_start)s and "createdAt" < %(end)s),
-                (select count(*) from {facts} where "factType" = 'chatwoot.escalations'
-                    and "createdAt" >= %(read_start)s and "createdAt" < %(end)s),
-                (select count(*) from {decisions} where scope = 'ops'
-                    and "createdAt" >= %(read_start)s and "createdAt" < %(end)s)
+                stream,
+                coalesce(sum(row_count) filter (where row_date >= %(window_start)s), 0),
+                coalesce(sum(row_count) filter (where row_date >= %(read_start)s), 0)
+            from {days}
+            where row_date < %(end)s
+            group by stream
             """
-        ).format(facts=facts, decisions=decisions),
+        ).format(days=sql.Identifier(target_schema, "int_source_stream_days")),
         {"window_start": window_start, "read_start": read_start, "end": end},
-    ).fetchone()
+    ).fetchall()
+    counted = {stream: (in_windows, in_read) for stream, in_windows, in_read in rows}
     return {
-        "DashboardFact sessions": row[0],
-        "DashboardFact escalation snapshots": row[1],
-        "DecisionLog ops decisions": row[2],
+        name: int(counted.get(stream, (0, 0))[1 if with_look_back else 0])
+        for stream, (name, with_look_back) in ROWS_READ_STREAMS.items()
     }
 
 
@@ -906,29 +914,13 @@ def _run_job(
     ):
         # dbt's import and set-up, and the wait for another run's lock
         result.phases["start-up"] = time.perf_counter() - dbt_started
-        # Counted once this run holds the lock, so a run that waited for
-        # another reports its own reading and its own rows only.
-        with phase("source counts"), connect(settings, autocommit=True) as conn:
-            result.rows_read = count_rows_read(
-                conn, settings.source_schema, as_of_start, as_of_end, lookback_days
-            )
-            # The marts rows this run computes carry a generated_at from here on.
+        # The marts rows this run computes carry a generated_at from here on
+        # (taken once this run holds the lock, so a run that waited for another
+        # reports its own rows only).
+        with connect(settings, autocommit=True) as conn:
             computed_since = conn.execute(
                 "select cast(date_trunc('milliseconds', now() at time zone 'UTC') as timestamp)"
             ).fetchone()[0]
-        last_day = as_of_end - timedelta(days=1)
-        read_start = window_start - timedelta(days=lookback_days)
-        covers = {
-            "DashboardFact sessions": f"{window_start} to {last_day}, the windows",
-            "DashboardFact escalation snapshots": (
-                f"{read_start} to {last_day}, the windows and the {lookback_days}-day look-back"
-            ),
-            "DecisionLog ops decisions": (
-                f"{read_start} to {last_day}, the windows and the {lookback_days}-day look-back"
-            ),
-        }
-        for source_name, count in result.rows_read.items():
-            log(f"rows read: {source_name}: {count} ({covers.get(source_name, 'the run')})")
         cache = ParseCache(settings, target_schema, Path(tmp))
         with phase("parse"):
             cache.restore()
@@ -969,6 +961,12 @@ def _run_job(
                     if outcomes
                     else {}
                 )
+                # Counted by the build itself (int_source_stream_days), only when
+                # it got as far as the marts model: then the table is this run's.
+                if outcomes:
+                    result.rows_read = read_rows_read(
+                        conn, target_schema, as_of_start, as_of_end, lookback_days
+                    )
                 if dry_run:
                     # The dry run's schema is scratch: dropped, so nothing it read
                     # (the raw JSON of rejected breach elements) outlives the run.
@@ -987,6 +985,16 @@ def _run_job(
     written = [f for f in result.facts if f["action"] == "written"]
     result.rows_written = 0 if dry_run else len(written)
     result.rows_kept = sum(1 for f in result.facts if f["action"] == "kept")
+    last_day = as_of_end - timedelta(days=1)
+    read_start = window_start - timedelta(days=lookback_days)
+    look_back = f"{read_start} to {last_day}, the windows and the {lookback_days}-day look-back"
+    covers = {
+        "DashboardFact sessions": f"{window_start} to {last_day}, the windows",
+        "DashboardFact escalation snapshots": look_back,
+        "DecisionLog ops decisions": look_back,
+    }
+    for source_name, count in result.rows_read.items():
+        log(f"rows read: {source_name}: {count} ({covers[source_name]})")
 
     if not outcome.success and outcome.failed_nodes:
         # A database that went away mid-run is reported as such.

@@ -760,7 +760,6 @@ def reset_project(uri: str) -> None:
 
 PHASE_LABELS = {
     "start-up": "  of which: start-up (python, dbt import, lock)",
-    "source counts": "  of which: the runner's source counts (its own query)",
     "parse": "  of which: parse (the earlier run's reused)",
     "freshness": "  of which: dbt source freshness",
     "build": "  of which: dbt build",

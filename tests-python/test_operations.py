@@ -234,7 +234,6 @@ def test_run_logs_and_json_output(source_db):
     phases = re.search(r"time per phase: (.*)", result.stderr).group(1)
     assert [part.split()[0] for part in phases.split(", ")] == [
         "start-up",
-        "source",
         "parse",
         "build",
         "read-back",

@@ -36,6 +36,8 @@ conversation_days as (
 
 ),
 
+{#- From the earliest breach or the first window, whichever comes first: never the
+    table's whole history. -#}
 conversation_decisions as (
 
     select
@@ -44,6 +46,13 @@ conversation_decisions as (
     from {{ ref('stg_app__ops_decisions') }}
     where
         resolved_conversation_id is not null
+        and created_at >= least(
+            (
+                select min(conversation_days.breached_at) as first_breached_at
+                from conversation_days
+            ),
+            {{ nightly_metrics.run_window_start() }}
+        )
         and created_at < {{ nightly_metrics.run_window_end() }}
 
 ),
