@@ -36,7 +36,7 @@ conversation_days as (
 
 ),
 
-{#- From the earliest breach or the first window, whichever comes first: never the
+{# From the earliest breach or the first window, whichever comes first: never the
     table's whole history. -#}
 conversation_decisions as (
 
