@@ -195,22 +195,12 @@ def draw_chart(fact_type: str, windows: list[Window], marks: Marks, since: date,
         sample = [w.value.get("sampleSize") or 0 for w in windows]
         bars = counts.bar(days, sample, width=0.8, color="#e8e1d5", label="sample size")
         name_bars(bars, sample_id, days)
-        main.plot(
-            days,
-            [_number(w.value.get("medianMinutes")) for w in windows],
-            marker="o",
-            color="#a14a1a",
-            label="median",
-            gid=median_id,
-        )
-        main.plot(
-            days,
-            [_number(w.value.get("p90Minutes")) for w in windows],
-            marker="s",
-            color="#d98a2b",
-            label="p90",
-            gid=p90_id,
-        )
+        for key, marker, color, label, gid in (
+            ("medianMinutes", "o", "#a14a1a", "median", median_id),
+            ("p90Minutes", "s", "#d98a2b", "p90", p90_id),
+        ):
+            minutes = [_number(w.value.get(key)) for w in windows]
+            main.plot(days, minutes, marker=marker, color=color, label=label, gid=gid)
         main.set_ylabel("minutes from breach to resolution")
         counts.set_ylabel("resolved breaches (sample)")
         main.set_title("Chatwoot SLA resolution time, rolling 7 days (by window end)", loc="left")

@@ -100,16 +100,7 @@ class SvgCounter(HTMLParser):
         self.markers: Counter = Counter()
         self.ids: set[str] = set()
 
-    def handle_starttag(self, tag, attrs):
-        element_id = dict(attrs).get("id")
-        if element_id:
-            self.ids.add(element_id)
-        if tag == "use":
-            for owner in self.open:
-                if owner:
-                    self.markers[owner] += 1
-        if tag not in ("use", "path", "rect", "circle", "meta", "br", "img", "stop"):
-            self.open.append(element_id)
+    EMPTY = ("use", "path", "rect", "circle", "meta", "br", "img", "stop")  # never hold others
 
     def handle_startendtag(self, tag, attrs):
         element_id = dict(attrs).get("id")
@@ -120,8 +111,13 @@ class SvgCounter(HTMLParser):
                 if owner:
                     self.markers[owner] += 1
 
+    def handle_starttag(self, tag, attrs):
+        self.handle_startendtag(tag, attrs)
+        if tag not in self.EMPTY:
+            self.open.append(dict(attrs).get("id"))
+
     def handle_endtag(self, tag):
-        if tag not in ("use", "path", "rect", "circle", "meta", "br", "img", "stop") and self.open:
+        if tag not in self.EMPTY and self.open:
             self.open.pop()
 
 
