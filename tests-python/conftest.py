@@ -236,7 +236,7 @@ def pgbouncer(pg_server):
         f"auth_file = {folder / 'userlist.txt'}\n"
         "pool_mode = transaction\n"
         # few server connections, so one client's leftovers meet the next client
-        "default_pool_size = 4\n"
+        "default_pool_size = 10\n"  # a hosted pooler gives at least this many
         "max_client_conn = 100\n"
         "ignore_startup_parameters = extra_float_digits,options\n"
         f"logfile = {folder / 'pgbouncer.log'}\n"
