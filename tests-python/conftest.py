@@ -198,9 +198,16 @@ class PgBouncer:
 
     port: int
     process: subprocess.Popen
+    folder: Path
 
     def url(self, database: str) -> str:
         return f"postgresql://postgres@127.0.0.1:{self.port}/{database}?pgbouncer=true"
+
+    def log_tail(self, lines: int = 60) -> str:
+        """The pooler's own account of the last connections, for a failing assertion."""
+        log = self.folder / "pgbouncer.log"
+        text = log.read_text(errors="replace") if log.exists() else "(no log)"
+        return "\n--- pgbouncer.log (tail) ---\n" + "\n".join(text.splitlines()[-lines:])
 
 
 def _free_port() -> int:
@@ -235,11 +242,11 @@ def pgbouncer(pg_server):
         "auth_type = trust\n"
         f"auth_file = {folder / 'userlist.txt'}\n"
         "pool_mode = transaction\n"
-        # few server connections, so one client's leftovers meet the next client
-        "default_pool_size = 10\n"  # a hosted pooler gives at least this many
+        # A small hosted pooler's pool: far fewer server connections than the clients
+        # a run opens one after another, so one client's leftovers meet the next.
+        "default_pool_size = 10\n"
         "max_client_conn = 100\n"
         "ignore_startup_parameters = extra_float_digits,options\n"
-        f"logfile = {folder / 'pgbouncer.log'}\n"
     )
     command = [binary, str(folder / "pgbouncer.ini")]
     if os.geteuid() == 0:  # PgBouncer refuses to run as root
@@ -247,7 +254,10 @@ def pgbouncer(pg_server):
         shutil.chown(folder, pg_server.system_user)
         for path in folder.iterdir():
             shutil.chown(path, pg_server.system_user)
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    # PgBouncer logs every login to stderr: into a file, never an unread pipe, whose
+    # 64 KiB fill up halfway through the suite and then freeze PgBouncer's one thread.
+    with open(folder / "pgbouncer.log", "wb") as log:
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 20
     while True:
         try:
@@ -258,10 +268,11 @@ def pgbouncer(pg_server):
         except psycopg.OperationalError:
             if process.poll() is not None or time.monotonic() > deadline:
                 process.kill()
-                output = process.stdout.read().decode(errors="replace") if process.stdout else ""
-                pytest.fail(f"pgbouncer did not start: {output}")
+                process.wait()
+                log_text = (folder / "pgbouncer.log").read_text(errors="replace")
+                pytest.fail(f"pgbouncer did not start: {log_text}")
             time.sleep(0.2)
-    yield PgBouncer(port, process)
+    yield PgBouncer(port, process, folder)
     process.terminate()
     try:
         process.wait(timeout=10)

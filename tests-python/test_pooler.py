@@ -73,7 +73,7 @@ def test_two_runs_at_once_through_a_transaction_pooler(source_db, pgbouncer):
     data.insert(source_db)
     environment = {"DATABASE_URL": pgbouncer.url(source_db.name)}
     first = run_cli(["run", "--as-of", str(AS_OF)], env=environment, timeout=RUN_TIMEOUT)
-    assert first.returncode == 0, first.stderr
+    assert first.returncode == 0, first.stderr + pgbouncer.log_tail()
 
     # The barrier, held on a direct connection: the write's lock. One run waits there,
     # the other at the job's lock; both are running at the same moment.
@@ -86,9 +86,19 @@ def test_two_runs_at_once_through_a_transaction_pooler(source_db, pgbouncer):
         blocker.close()
     for run in runs:
         _, err = run.communicate(timeout=RUN_TIMEOUT)
-        assert run.returncode == 0, err
+        assert run.returncode == 0, err + pgbouncer.log_tail()
     check_against_oracle(source_db, data, [AS_OF])
     assert leftovers(source_db) == {"advisory locks": 0, "temporary tables": 0}
+
+
+def test_the_pooler_keeps_answering_after_many_logins(pgbouncer):
+    """Guards the fixture, not the job: PgBouncer logs every login and logout, and an
+    unread pipe for its output (64 KiB) once froze it halfway through the suite, so
+    that the job's connections timed out. 1,000 logins write far more than that."""
+    url = pgbouncer.url("postgres").replace("?pgbouncer=true", "")
+    for _ in range(1000):
+        with psycopg.connect(url, connect_timeout=10) as conn:
+            assert conn.execute("select 1").fetchone() == (1,), pgbouncer.log_tail()
 
 
 def test_direct_url_is_used_when_set(source_db, pgbouncer):
