@@ -29,6 +29,17 @@
 {%- endmacro %}
 
 {#-
+    Two columns for the member `key` of a JSON object, `<prefix>_type` (as
+    json_type) and `<prefix>_text` (as json_scalar_text): what the staging
+    models read of every member before deciding whether it is usable.
+-#}
+{% macro json_member_type_and_text(json_expr, key, prefix) -%}
+    {%- set member = nightly_metrics.json_member(json_expr, key) %}
+    {{ nightly_metrics.json_type(member) }} as {{ prefix }}_type,
+    {{ nightly_metrics.json_scalar_text(member) }} as {{ prefix }}_text
+{%- endmacro %}
+
+{#-
     A join clause that turns each element of a JSON array into a row with
     columns `element` and `element_index` (1-based). Rows whose expression is
     not an array yield no elements (and are kept, with nulls, when `outer`).

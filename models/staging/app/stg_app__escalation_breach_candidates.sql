@@ -79,18 +79,12 @@ breach_list_elements as (
         elements.element_index,
         elements.element,
         {{ nightly_metrics.json_type('elements.element') }} as element_type,
-        {{ nightly_metrics.json_type(
-            nightly_metrics.json_member('elements.element', 'conversationId')
-        ) }} as conversation_id_type,
-        {{ nightly_metrics.json_scalar_text(
-            nightly_metrics.json_member('elements.element', 'conversationId')
-        ) }} as conversation_id_text,
-        {{ nightly_metrics.json_type(
-            nightly_metrics.json_member('elements.element', 'breachedAt')
-        ) }} as breached_at_type,
-        {{ nightly_metrics.json_scalar_text(
-            nightly_metrics.json_member('elements.element', 'breachedAt')
-        ) }} as breached_at_text
+        {{ nightly_metrics.json_member_type_and_text(
+            'elements.element', 'conversationId', 'conversation_id'
+        ) }},
+        {{ nightly_metrics.json_member_type_and_text(
+            'elements.element', 'breachedAt', 'breached_at'
+        ) }}
     from escalation_facts as facts
     {{ nightly_metrics.join_json_array_elements(
         nightly_metrics.json_member('facts.metadata', 'breaches'), 'elements'
@@ -177,12 +171,9 @@ conversation_elements as (
         facts.{{ adapter.quote('updatedAt') }} as fact_updated_at,
         elements.element_index,
         elements.element,
-        {{ nightly_metrics.json_type(
-            nightly_metrics.json_member('facts.metadata', 'slaMinutes')
-        ) }} as sla_minutes_type,
-        {{ nightly_metrics.json_scalar_text(
-            nightly_metrics.json_member('facts.metadata', 'slaMinutes')
-        ) }} as sla_minutes_text
+        {{ nightly_metrics.json_member_type_and_text(
+            'facts.metadata', 'slaMinutes', 'sla_minutes'
+        ) }}
     from escalation_facts as facts
     {{ nightly_metrics.join_json_array_elements('facts.value', 'elements') }}
 
@@ -192,34 +183,13 @@ breached_conversation_elements as (
 
     select
         *,
-        {{ nightly_metrics.json_type(nightly_metrics.json_member('element', 'id')) }} as id_type,
-        {{ nightly_metrics.json_scalar_text(
-            nightly_metrics.json_member('element', 'id')
-        ) }} as id_text,
-        {{ nightly_metrics.json_type(
-            nightly_metrics.json_member('element', 'breachedAt')
-        ) }} as breached_at_type,
-        {{ nightly_metrics.json_scalar_text(
-            nightly_metrics.json_member('element', 'breachedAt')
-        ) }} as breached_at_text,
-        {{ nightly_metrics.json_type(
-            nightly_metrics.json_member('element', 'createdAt')
-        ) }} as created_at_type,
-        {{ nightly_metrics.json_scalar_text(
-            nightly_metrics.json_member('element', 'createdAt')
-        ) }} as created_at_text,
-        {{ nightly_metrics.json_type(
-            nightly_metrics.json_member('element', 'lastMessageAt')
-        ) }} as last_message_at_type,
-        {{ nightly_metrics.json_scalar_text(
-            nightly_metrics.json_member('element', 'lastMessageAt')
-        ) }} as last_message_at_text,
-        {{ nightly_metrics.json_type(
-            nightly_metrics.json_member('element', 'created_at')
-        ) }} as epoch_type,
-        {{ nightly_metrics.json_scalar_text(
-            nightly_metrics.json_member('element', 'created_at')
-        ) }} as epoch_text
+        {{ nightly_metrics.json_member_type_and_text('element', 'id', 'id') }},
+        {{ nightly_metrics.json_member_type_and_text('element', 'breachedAt', 'breached_at') }},
+        {{ nightly_metrics.json_member_type_and_text('element', 'createdAt', 'created_at') }},
+        {{ nightly_metrics.json_member_type_and_text(
+            'element', 'lastMessageAt', 'last_message_at'
+        ) }},
+        {{ nightly_metrics.json_member_type_and_text('element', 'created_at', 'epoch') }}
     from conversation_elements
     where
         {{ nightly_metrics.json_type('element') }} = 'object'
