@@ -243,7 +243,9 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=CONNECTION_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {version()}")
+    parser.add_argument(
+        "--version", action="version", version=f"%(prog)s {history.project_version()}"
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     run = command(
@@ -350,16 +352,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def version() -> str:
-    from importlib.metadata import PackageNotFoundError
-    from importlib.metadata import version as installed_version
-
-    try:
-        return installed_version("nightly-metrics")
-    except PackageNotFoundError:
-        return "(not installed)"
-
-
 def command_run(args: argparse.Namespace, start: date, end: date) -> int:
     settings, connection_note = settings_from_environment(os.environ)
     job.log(connection_note)
@@ -405,41 +397,15 @@ def command_history(args: argparse.Namespace) -> int:
 
 def runs_as_table(runs: list[dict]) -> str:
     """The last runs, newest first: one line each, then what went wrong, if anything."""
-    header = (
-        "started (UTC)",
-        "command",
-        "as-of",
-        "status",
-        "written",
-        "withheld",
-        "kept",
-        "rows read",
-        "seconds",
-    )
+    header = history.SUMMARY_COLUMNS
     lines = []
     notes = []
     for run in runs:
-        as_of = f"{run['as_of_start_date']}"
-        if run["as_of_end_date"] != run["as_of_start_date"]:
-            as_of += f" to {run['as_of_end_date']}"
-        rows_read = sum((run["rows_read"] or {}).values())
-        lines.append(
-            (
-                f"{run['started_at']:%Y-%m-%d %H:%M:%S}",
-                run["command"],
-                as_of,
-                f"{run['status']} ({run['exit_code'] if run['exit_code'] is not None else '-'})",
-                str(run["facts_written"]),
-                str(run["facts_withheld"]),
-                str(run["facts_kept"]),
-                f"{rows_read:,}",
-                f"{run['elapsed_seconds']}",
-            )
-        )
-        if run["problems"]:
-            said = " ".join(run["problems"].split())  # dbt's messages span lines
-            said = said if len(said) <= 240 else said[:239] + "…"
-            notes.append(f"{run['started_at']:%Y-%m-%d %H:%M:%S}  {said}")
+        cells, problems = history.summarize(run)
+        lines.append(cells)
+        if problems:
+            said = problems if len(problems) <= 240 else problems[:239] + "…"
+            notes.append(f"{cells[0]}  {said}")
     widths = [max(len(row[i]) for row in [header, *lines]) for i in range(len(header))]
     numeric = {4, 5, 6, 7, 8}
 

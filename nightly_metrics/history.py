@@ -172,3 +172,37 @@ def read(conn: psycopg.Connection, schema: str, limit: int) -> list[dict] | None
     )
     names = [column.name for column in cursor.description]
     return [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
+
+
+# The columns both views of the history show (`history` and the report), in order.
+SUMMARY_COLUMNS = (
+    "started (UTC)",
+    "command",
+    "as-of",
+    "status",
+    "written",
+    "withheld",
+    "kept",
+    "rows read",
+    "seconds",
+)
+
+
+def summarize(run: dict) -> tuple[tuple[str, ...], str]:
+    """One stored run as the texts of SUMMARY_COLUMNS, and its problems on one line."""
+    as_of = f"{run['as_of_start_date']:%Y-%m-%d}"
+    if run["as_of_end_date"] != run["as_of_start_date"]:
+        as_of += f" to {run['as_of_end_date']:%Y-%m-%d}"
+    exit_code = "-" if run["exit_code"] is None else run["exit_code"]
+    cells = (
+        f"{run['started_at']:%Y-%m-%d %H:%M:%S}",
+        run["command"],
+        as_of,
+        f"{run['status']} ({exit_code})",
+        str(run["facts_written"]),
+        str(run["facts_withheld"]),
+        str(run["facts_kept"]),
+        f"{sum((run['rows_read'] or {}).values()):,}",
+        f"{run['elapsed_seconds']}",
+    )
+    return cells, " ".join((run["problems"] or "").split())  # dbt's messages span lines

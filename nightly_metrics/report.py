@@ -319,25 +319,15 @@ def runs_table(runs: list[dict] | None) -> str:
         return "<p>No run has been recorded yet (the table <code>job_runs</code> is missing).</p>"
     if not runs:
         return "<p>No run has been recorded yet.</p>"
-    head = (
-        "<tr><th>started (UTC)</th><th>command</th><th>as-of</th><th>status</th>"
-        "<th>written</th><th>withheld</th><th>kept</th><th>seconds</th><th>problems</th></tr>"
-    )
+    header = (*history.SUMMARY_COLUMNS, "problems")
+    head = "<tr>" + "".join(f"<th>{html.escape(name)}</th>" for name in header) + "</tr>"
     body = []
     for run in runs:
-        as_of = run["as_of_start_date"].isoformat()
-        if run["as_of_end_date"] != run["as_of_start_date"]:
-            as_of += f" to {run['as_of_end_date']:%Y-%m-%d}"
-        exit_code = "-" if run["exit_code"] is None else run["exit_code"]
-        status = f"{run['status']} ({exit_code})"
+        cells, problems = history.summarize(run)
         body.append(
             f'<tr class="run {html.escape(run["status"])}">'
-            f"<td>{run['started_at']:%Y-%m-%d %H:%M:%S}</td>"
-            f"<td>{html.escape(run['command'])}</td><td>{as_of}</td>"
-            f"<td>{html.escape(status)}</td><td>{run['facts_written']}</td>"
-            f"<td>{run['facts_withheld']}</td><td>{run['facts_kept']}</td>"
-            f"<td>{run['elapsed_seconds']}</td>"
-            f"<td>{html.escape((run['problems'] or '')[:300])}</td></tr>"
+            + "".join(f"<td>{html.escape(cell)}</td>" for cell in (*cells, problems[:300]))
+            + "</tr>"
         )
     return f'<table id="runs">{head}{"".join(body)}</table>'
 
