@@ -107,19 +107,57 @@ breaches as (
 
 ),
 
+{#
+    Each breach and every decision that may resolve one, on one time line per
+    conversation, newest first: the running minimum of decision times down to a
+    breach is its first decision at or after it (a decision at the breach's very
+    time sorts before it here, so it counts). One sort whatever the planner
+    estimates: a join on conversation and time ran as a nested loop over every
+    pair (1.8 s for 1,295 breaches and 15,150 decisions at 10 million rows).
+-#}
+timeline as (
+
+    select
+        as_of_date,
+        conversation_id,
+        breached_at as happened_at,
+        0 as is_decision
+    from breaches
+    union all
+    select
+        cast(null as date) as as_of_date,
+        conversation_id,
+        created_at as happened_at,
+        1 as is_decision
+    from resolving_decisions
+
+),
+
+timeline_resolutions as (
+
+    select
+        as_of_date,
+        conversation_id,
+        is_decision,
+        happened_at as breached_at,
+        min(case when is_decision = 1 then happened_at end) over (
+            partition by conversation_id
+            order by happened_at desc, is_decision desc
+            rows between unbounded preceding and current row
+        ) as resolved_at
+    from timeline
+
+),
+
 first_resolutions as (
 
     select
-        breaches.as_of_date,
-        breaches.conversation_id,
-        breaches.breached_at,
-        min(resolving_decisions.created_at) as resolved_at
-    from breaches
-    left join resolving_decisions
-        on
-            breaches.conversation_id = resolving_decisions.conversation_id
-            and resolving_decisions.created_at >= breaches.breached_at
-    group by breaches.as_of_date, breaches.conversation_id, breaches.breached_at
+        as_of_date,
+        conversation_id,
+        breached_at,
+        resolved_at
+    from timeline_resolutions
+    where is_decision = 0
 
 ),
 
