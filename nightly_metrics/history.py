@@ -189,20 +189,28 @@ SUMMARY_COLUMNS = (
 
 
 def summarize(run: dict) -> tuple[tuple[str, ...], str]:
-    """One stored run as the texts of SUMMARY_COLUMNS, and its problems on one line."""
-    as_of = f"{run['as_of_start_date']:%Y-%m-%d}"
+    """One stored run as the texts of SUMMARY_COLUMNS, and its problems on one line.
+    A value a bad row (a manual insert) left empty reads "-": the table has no NOT
+    NULL constraints, and its data tests only warn, so both views must show it."""
+    as_of = _text(run["as_of_start_date"], "%Y-%m-%d")
     if run["as_of_end_date"] != run["as_of_start_date"]:
-        as_of += f" to {run['as_of_end_date']:%Y-%m-%d}"
-    exit_code = "-" if run["exit_code"] is None else run["exit_code"]
+        as_of += f" to {_text(run['as_of_end_date'], '%Y-%m-%d')}"
+    rows_read = run["rows_read"]
+    if isinstance(rows_read, dict):
+        rows_read = sum(n for n in rows_read.values() if isinstance(n, int))
     cells = (
-        f"{run['started_at']:%Y-%m-%d %H:%M:%S}",
-        run["command"],
+        _text(run["started_at"], "%Y-%m-%d %H:%M:%S"),
+        _text(run["command"]),
         as_of,
-        f"{run['status']} ({exit_code})",
-        str(run["facts_written"]),
-        str(run["facts_withheld"]),
-        str(run["facts_kept"]),
-        f"{sum((run['rows_read'] or {}).values()):,}",
-        f"{run['elapsed_seconds']}",
+        f"{_text(run['status'])} ({_text(run['exit_code'])})",
+        _text(run["facts_written"]),
+        _text(run["facts_withheld"]),
+        _text(run["facts_kept"]),
+        _text(rows_read, ","),
+        _text(run["elapsed_seconds"]),
     )
     return cells, " ".join((run["problems"] or "").split())  # dbt's messages span lines
+
+
+def _text(value, spec: str = "") -> str:
+    return "-" if value is None else format(value, spec)

@@ -325,7 +325,7 @@ def runs_table(runs: list[dict] | None) -> str:
     for run in runs:
         cells, problems = history.summarize(run)
         body.append(
-            f'<tr class="run {html.escape(run["status"])}">'
+            f'<tr class="run {html.escape(run["status"] or "")}">'
             + "".join(f"<td>{html.escape(cell)}</td>" for cell in (*cells, problems[:300]))
             + "</tr>"
         )

@@ -136,7 +136,7 @@ def test_each_run_leaves_one_row_whatever_its_outcome(source_db):
     assert as_json[3]["as_of_end_date"] == str(backfill_end)
 
 
-def test_the_history_survives_a_full_refresh_and_its_data_tests_run(source_db):
+def test_the_history_survives_a_full_refresh_and_its_data_tests_run(source_db, tmp_path):
     env = {"DATABASE_URL": source_db.uri}
     source_db.add_session("shop-a", datetime(2026, 11, 25, 9))
     assert run_cli(["run", "--as-of", str(AS_OF)], env=env).returncode == 0
@@ -159,6 +159,16 @@ def test_the_history_survives_a_full_refresh_and_its_data_tests_run(source_db):
     following = run_cli(["run", "--as-of", str(AS_OF)], env=env)
     assert following.returncode == 0, following.stderr
     assert "job_runs_are_well_formed" in following.stderr  # said, as a warning
+    # a row with nothing but its id: both views still show the history
+    source_db.execute("insert into nightly_metrics.job_runs (run_id) values ('empty')")
+    printed = run_cli(["history"], env=env)
+    assert printed.returncode == 0, printed.stderr
+    assert len(printed.stdout.splitlines()) == 2 + 4, printed.stdout  # header, rule, 4 runs
+    assert re.search(r"^-\s+-\s+-\s+- \(-\)\s+-\s+-\s+-\s+-\s+-$", printed.stdout, re.M), (
+        printed.stdout
+    )
+    report = run_cli(["report", "--out", str(tmp_path / "report.html")], env=env)
+    assert report.returncode == 0, report.stderr
 
 
 def test_history_before_any_run(source_db):
