@@ -96,9 +96,12 @@ def test_the_pooler_keeps_answering_after_many_logins(pgbouncer):
     unread pipe for its output (64 KiB) once froze it halfway through the suite, so
     that the job's connections timed out. 1,000 logins write far more than that."""
     url = pgbouncer.url("postgres").replace("?pgbouncer=true", "")
-    for _ in range(1000):
-        with psycopg.connect(url, connect_timeout=10) as conn:
-            assert conn.execute("select 1").fetchone() == (1,), pgbouncer.log_tail()
+    for login in range(1000):
+        try:
+            with psycopg.connect(url, connect_timeout=10) as conn:
+                assert conn.execute("select 1").fetchone() == (1,)
+        except psycopg.OperationalError as error:
+            raise AssertionError(f"login {login + 1}: {error}{pgbouncer.log_tail()}") from None
 
 
 def test_direct_url_is_used_when_set(source_db, pgbouncer):
