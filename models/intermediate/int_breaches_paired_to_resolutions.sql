@@ -111,7 +111,8 @@ breaches as (
     Each breach and every decision that may resolve one, on one time line per
     conversation, newest first: the running minimum of decision times down to a
     breach is its first decision at or after it (a decision at the breach's very
-    time sorts before it here, so it counts). One sort whatever the planner
+    time sorts before it here, so it counts; NULLs first on every engine, as
+    PostgreSQL's DESC puts them, though a usable breach always has a time). One sort whatever the planner
     estimates: a join on conversation and time ran as a nested loop over every
     pair (1.8 s for 1,295 breaches and 15,150 decisions at 10 million rows).
 -#}
@@ -142,7 +143,7 @@ timeline_resolutions as (
         happened_at as breached_at,
         min(case when is_decision = 1 then happened_at end) over (
             partition by conversation_id
-            order by happened_at desc, is_decision desc
+            order by happened_at desc nulls first, is_decision desc
             rows between unbounded preceding and current row
         ) as resolved_at
     from timeline
