@@ -36,8 +36,10 @@ conversation_days as (
 
 ),
 
-{# From the earliest breach or the first window, whichever comes first: never the
-    table's whole history. -#}
+{# From the earliest breach (a decision may resolve one from then on) or the first
+    window (where the candidates come from), whichever comes first: never the
+    table's whole history. A decision before a breach is no resolution of it: on
+    the time line below it comes after the breach. -#}
 conversation_decisions as (
 
     select
@@ -74,26 +76,13 @@ candidates as (
 
 ),
 
-{# Any decision at or after the earliest breach may resolve one. -#}
-resolving_decisions as (
-
-    select
-        conversation_id,
-        created_at
-    from conversation_decisions
-    where
-        created_at >= (
-            select min(conversation_days.breached_at) as first_breached_at
-            from conversation_days
-        )
-
-),
-
 breaches as (
 
     select
         candidates.as_of_date,
         candidates.conversation_id,
+        as_of_dates.window_start_at,
+        as_of_dates.window_end_at,
         min(conversation_days.breached_at) as breached_at
     from candidates
     inner join as_of_dates
@@ -103,7 +92,11 @@ breaches as (
             candidates.conversation_id = conversation_days.conversation_id
             and conversation_days.fact_created_date >= as_of_dates.lookback_start_date
             and conversation_days.fact_created_date < as_of_dates.as_of_date
-    group by candidates.as_of_date, candidates.conversation_id
+    group by
+        candidates.as_of_date,
+        candidates.conversation_id,
+        as_of_dates.window_start_at,
+        as_of_dates.window_end_at
 
 ),
 
@@ -112,14 +105,17 @@ breaches as (
     conversation, newest first: the running minimum of decision times down to a
     breach is its first decision at or after it (a decision at the breach's very
     time sorts before it here, so it counts; NULLs first on every engine, as
-    PostgreSQL's DESC puts them, though a usable breach always has a time). One sort whatever the planner
-    estimates: a join on conversation and time ran as a nested loop over every
-    pair (1.8 s for 1,295 breaches and 15,150 decisions at 10 million rows).
+    PostgreSQL's DESC puts them, though a usable breach always has a time).
+    One sort whatever the planner estimates: a join on conversation and time
+    ran as a nested loop over every pair (1.8 s for 1,295 breaches and 15,150
+    decisions at 10 million rows).
 -#}
 timeline as (
 
     select
         as_of_date,
+        window_start_at,
+        window_end_at,
         conversation_id,
         breached_at as happened_at,
         0 as is_decision
@@ -127,10 +123,12 @@ timeline as (
     union all
     select
         cast(null as date) as as_of_date,
+        cast(null as {{ dbt.type_timestamp() }}) as window_start_at,
+        cast(null as {{ dbt.type_timestamp() }}) as window_end_at,
         conversation_id,
         created_at as happened_at,
         1 as is_decision
-    from resolving_decisions
+    from conversation_decisions
 
 ),
 
@@ -138,6 +136,8 @@ timeline_resolutions as (
 
     select
         as_of_date,
+        window_start_at,
+        window_end_at,
         conversation_id,
         is_decision,
         happened_at as breached_at,
@@ -150,36 +150,20 @@ timeline_resolutions as (
 
 ),
 
-first_resolutions as (
+{# Each breach's row carries its window, so nothing joins the as-of dates again. -#}
+final as (
 
     select
         as_of_date,
         conversation_id,
+        {{ nightly_metrics.minutes_between('breached_at', 'resolved_at') }} as resolution_minutes,
+        coalesce(
+            resolved_at >= window_start_at and resolved_at < window_end_at, false
+        ) as is_in_sample,
         breached_at,
         resolved_at
     from timeline_resolutions
     where is_decision = 0
-
-),
-
-final as (
-
-    select
-        first_resolutions.as_of_date,
-        first_resolutions.conversation_id,
-        {{ nightly_metrics.minutes_between(
-            'first_resolutions.breached_at', 'first_resolutions.resolved_at'
-        ) }} as resolution_minutes,
-        coalesce(
-            first_resolutions.resolved_at >= as_of_dates.window_start_at
-            and first_resolutions.resolved_at < as_of_dates.window_end_at,
-            false
-        ) as is_in_sample,
-        first_resolutions.breached_at,
-        first_resolutions.resolved_at
-    from first_resolutions
-    inner join as_of_dates
-        on first_resolutions.as_of_date = as_of_dates.as_of_date
 
 )
 
