@@ -989,9 +989,8 @@ def _run_job(
     read_start = window_start - timedelta(days=lookback_days)
     look_back = f"{read_start} to {last_day}, the windows and the {lookback_days}-day look-back"
     covers = {
-        "DashboardFact sessions": f"{window_start} to {last_day}, the windows",
-        "DashboardFact escalation snapshots": look_back,
-        "DecisionLog ops decisions": look_back,
+        name: look_back if with_look_back else f"{window_start} to {last_day}, the windows"
+        for name, with_look_back in ROWS_READ_STREAMS.values()
     }
     for source_name, count in result.rows_read.items():
         log(f"rows read: {source_name}: {count} ({covers[source_name]})")
