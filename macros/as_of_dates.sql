@@ -101,12 +101,21 @@
 {% endmacro %}
 
 {#-
-    on-run-start: a bad or future as-of date stops the run before any node
-    builds (the dates are read at execution, so this is the first place).
+    on-run-start: a bad or future as-of date, a schema name that dbt's quoting
+    cannot carry or a boolean var that is not a boolean stops the run before
+    any node builds (the dates are read at execution, so this is the first
+    place).
 -#}
 {% macro check_run_parameters() %}
     {%- if execute -%}
         {%- do nightly_metrics.as_of_start() -%}
         {%- do nightly_metrics.as_of_end() -%}
+        {%- do nightly_metrics.check_schema_name(
+            'NIGHTLY_METRICS_SOURCE_SCHEMA', source('app', 'dashboard_fact').schema) -%}
+        {%- do nightly_metrics.check_schema_name('NIGHTLY_METRICS_TARGET_SCHEMA', target.schema) -%}
+        {%- for name in ('write_back', 'allow_missing_days', 'allow_fewer_rows',
+                'rebuild_breach_memory') -%}
+            {%- do nightly_metrics.bool_var(name) -%}
+        {%- endfor -%}
     {%- endif -%}
 {% endmacro %}

@@ -72,3 +72,96 @@
     {%- endset -%}
     {{- return(statements) -}}
 {% endmacro %}
+
+{#-
+    The memory of breaches is the incremental table
+    stg_app__escalation_breach_candidates: what it read from snapshots the
+    application has since purged exists nowhere else. Building it anew (a
+    first build) is right only where this project has never written an SLA
+    fact; anywhere else it would silently recompute from the snapshots that
+    survived (a dropped or renamed target schema, a new one). Then the build
+    stops, unless the var rebuild_breach_memory says to start afresh on
+    purpose (docs/breach-memory.md). `memory` names the table for the message.
+-#}
+{% macro require_breach_memory(memory) %}
+    {#- A unit test of the model reads its given rows, not the table. -#}
+    {%- if not execute or target.type == 'spark' or model.resource_type != 'model'
+            or nightly_metrics.bool_var('rebuild_breach_memory') -%}
+        {{- return('') -}}
+    {%- endif -%}
+    {%- set written_here -%}
+        select count(*), max("createdAt")
+        from {{ source('app', 'dashboard_fact') }}
+        where
+            "shopDomain" = '__aggregate__'
+            and "factType" = 'metrics.sla_resolution.rolling7d'
+            {#- ours are dated by their window's end, a midnight; the earlier
+                script's carry the time it ran #}
+            and "createdAt" = date_trunc('day', "createdAt")
+    {%- endset -%}
+    {%- set found = run_query(written_here).rows[0] -%}
+    {%- if found[0] > 0 -%}
+        {{- nightly_metrics.configuration_error(
+            "the remembered breaches (" ~ memory ~ ") are missing, but this project has"
+            ~ " written " ~ found[0] ~ " SLA fact(s) to this database (the newest for the window"
+            ~ " ending " ~ found[1].strftime('%Y-%m-%d') ~ "). Built afresh they would forget every"
+            ~ " breach of a snapshot the application has purged. Restore the table, or point"
+            ~ " NIGHTLY_METRICS_TARGET_SCHEMA at the schema that holds it; to start the memory"
+            ~ " afresh on purpose, run with --rebuild-breach-memory"
+            ~ " (var rebuild_breach_memory: true). See docs/breach-memory.md.") -}}
+    {%- endif -%}
+    {{- return('') -}}
+{% endmacro %}
+
+{#-
+    on-run-start of a dry run (the var breach_memory_schema names the real
+    target schema, the build goes to a scratch one): the scratch schema gets
+    a copy of the real memory's rows in the run's read window, so the dry
+    run computes from the same remembered breaches as the real run, and
+    changes none of them. Without a real memory there is nothing to copy,
+    and require_breach_memory judges the scratch build as it would the real
+    one. The statements commit on their own; dbt's cache is told of the copy
+    so the model finds it incremental.
+-#}
+{% macro copy_breach_memory_into_scratch_schema() %}
+    {%- set home = var('breach_memory_schema', none) -%}
+    {%- if not execute or target.type == 'spark' or home is none or home == target.schema
+            or flags.WHICH not in ('build', 'run') -%}
+        {{- return('') -}}
+    {%- endif -%}
+    {%- do nightly_metrics.check_schema_name('the var breach_memory_schema', home) -%}
+    {%- set name = 'stg_app__escalation_breach_candidates' -%}
+    {%- set memory = adapter.get_relation(target.database, home, name) -%}
+    {%- if memory is none -%}
+        {{- return('') -}}
+    {%- endif -%}
+    {%- set copy = api.Relation.create(
+        database=target.database, schema=target.schema, identifier=name, type='table') -%}
+    {#- A copy left by a dry run that was stopped is emptied, not dropped: the
+        views on it, which dbt knows of, stay. -#}
+    {%- set stale_copy = adapter.get_relation(target.database, target.schema, name) -%}
+    {%- if stale_copy is none -%}
+        {%- do adapter.cache_added(copy) -%}
+    {%- endif -%}
+    {%- set statements -%}
+        begin;
+        {{ nightly_metrics.set_statement_timeout() }};
+        {% if stale_copy is none -%}
+        create schema if not exists {{ adapter.quote(target.schema) }};
+        create table {{ copy }} (like {{ memory }} including all);
+        {%- else -%}
+        truncate table {{ copy }};
+        {%- endif %}
+        insert into {{ copy }}
+        select *
+        from {{ memory }}
+        where
+            fact_created_at >= {{
+                nightly_metrics.run_window_start(var('escalation_lookback_days'))
+            }}
+            and fact_created_at < {{ nightly_metrics.run_window_end() }};
+        analyze {{ copy }};
+        commit
+    {%- endset -%}
+    {{- return(statements) -}}
+{% endmacro %}

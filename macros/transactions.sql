@@ -53,3 +53,28 @@
 {% macro spark__analyze_this() -%}
     select 1 as nothing_to_analyze
 {%- endmacro %}
+
+{#-
+    Data tests and source freshness queries get the same statement timeout
+    as the models: dbt runs each in a transaction of its own, so the setting
+    is LOCAL to it there too. These override dbt's own macros of the same
+    name for PostgreSQL (dispatch looks in the root project first).
+-#}
+{% macro postgres__get_test_sql(main_sql, fail_calc, warn_if, error_if, limit) -%}
+    {{ nightly_metrics.default__set_statement_timeout() }};
+    {{ dbt.default__get_test_sql(main_sql, fail_calc, warn_if, error_if, limit) }}
+{%- endmacro %}
+
+{% macro postgres__collect_freshness(source, loaded_at_field, filter) %}
+    {% call statement('collect_freshness', fetch_result=True, auto_begin=True) -%}
+        {{ nightly_metrics.default__set_statement_timeout() }};
+        select
+            max({{ loaded_at_field }}) as max_loaded_at,
+            {{ current_timestamp() }} as snapshotted_at
+        from {{ source }}
+        {% if filter %}
+            where {{ filter }}
+        {% endif %}
+    {% endcall %}
+    {{ return(load_result('collect_freshness')) }}
+{% endmacro %}

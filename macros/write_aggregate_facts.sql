@@ -36,7 +36,7 @@
 
 {% macro default__write_aggregate_facts() %}
     {#- A dry run (var write_back: false) computes the model and writes nothing. -#}
-    {%- if not var('write_back', true) -%}
+    {%- if not nightly_metrics.bool_var('write_back') -%}
         {{- return('select 1 as write_back_skipped') -}}
     {%- endif -%}
     {%- set facts = source('app', 'dashboard_fact') -%}
@@ -113,7 +113,7 @@
     The statements run from here, one at a time; the hook itself is a no-op.
 -#}
 {% macro spark__write_aggregate_facts() %}
-    {%- if not var('write_back', true) -%}
+    {%- if not nightly_metrics.bool_var('write_back') -%}
         {{- return('select 1 as write_back_skipped') -}}
     {%- endif -%}
     {%- if not execute -%}

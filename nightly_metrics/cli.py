@@ -167,6 +167,13 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
         " when they were written (by default such a fact is kept as stored)",
     )
     parser.add_argument(
+        "--rebuild-breach-memory",
+        action="store_true",
+        help="start the remembered breaches afresh from the escalation snapshots that still"
+        " exist, when their table is missing where this project has written SLA facts before"
+        " (breaches of purged snapshots are then forgotten; see docs/breach-memory.md)",
+    )
+    parser.add_argument(
         "--min-daily-rows",
         type=positive_int,
         default=None,
@@ -363,6 +370,7 @@ def command_run(args: argparse.Namespace, start: date, end: date) -> int:
         dry_run=args.dry_run,
         allow_missing_days=args.allow_missing_days,
         allow_fewer_rows=args.allow_fewer_rows,
+        rebuild_breach_memory=args.rebuild_breach_memory,
         min_daily_rows=args.min_daily_rows,
         quiet=not args.verbose,
         lock_timeout_seconds=args.lock_timeout,

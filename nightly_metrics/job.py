@@ -731,6 +731,8 @@ def describe_failed_test(settings: ConnectionSettings, test: FailedTest) -> str:
 
 
 MISSING_DAYS_TEST = "source_days_arrived"
+# How the project's macros begin a message about a setting (macros/configuration.sql).
+CONFIGURATION_ERROR = "configuration error:"
 
 
 def describe_parse(files_parsed: tuple[int, int] | None) -> str:
@@ -850,6 +852,7 @@ def _run_job(
     dry_run: bool = False,
     allow_missing_days: bool = False,
     allow_fewer_rows: bool = False,
+    rebuild_breach_memory: bool = False,
     min_daily_rows: int | None = None,
     lookback_days: int = LOOKBACK_DAYS_DEFAULT,
     quiet: bool = True,
@@ -872,9 +875,12 @@ def _run_job(
     # database (no application tables there) must not get our schema created in it.
     record.reached_database = True
 
+    memory_schema = target_schema
     if dry_run:
         # A dry run builds into a schema of its own and skips the write-back,
-        # so neither the app's table nor the real marts model changes.
+        # so neither the app's table nor the real marts model changes. It
+        # computes from a copy of the real run's remembered breaches (dbt's
+        # on-run-start makes it), in a scratch schema made anew each time.
         target_schema = f"{target_schema}_dry_run"
     # The as-of dates travel in the environment, not in --vars: changed vars
     # make dbt parse the whole project again, and these change every night.
@@ -887,6 +893,8 @@ def _run_job(
         "write_back": not dry_run,
         "allow_missing_days": allow_missing_days,
         "allow_fewer_rows": allow_fewer_rows,
+        "rebuild_breach_memory": rebuild_breach_memory,
+        "breach_memory_schema": memory_schema,
     }
     if min_daily_rows is not None:
         variables["missing_day_min_daily_rows"] = min_daily_rows
@@ -921,6 +929,8 @@ def _run_job(
             computed_since = conn.execute(
                 "select cast(date_trunc('milliseconds', now() at time zone 'UTC') as timestamp)"
             ).fetchone()[0]
+            if dry_run:  # what a stopped dry run left behind
+                drop_schema(settings, target_schema, conn)
         cache = ParseCache(settings, target_schema, Path(tmp))
         with phase("parse"):
             cache.restore()
@@ -970,11 +980,7 @@ def _run_job(
                 if dry_run:
                     # The dry run's schema is scratch: dropped, so nothing it read
                     # (the raw JSON of rejected breach elements) outlives the run.
-                    conn.execute(
-                        sql.SQL("drop schema if exists {} cascade").format(
-                            sql.Identifier(target_schema)
-                        )
-                    )
+                    drop_schema(settings, target_schema, conn)
         except JobError as error:
             raise JobError(
                 f"the database went away during the run: {error}", EXIT_DATABASE_UNREACHABLE
@@ -1005,6 +1011,14 @@ def _run_job(
                 f"the database went away during the run: {error}", EXIT_DATABASE_UNREACHABLE
             ) from None
         details = "; ".join(f"{name}: {message}" for name, message in outcome.failed_nodes)
+        configuration = [m for _, m in outcome.failed_nodes if CONFIGURATION_ERROR in m]
+        if configuration:
+            message = configuration[0]
+            raise JobError(
+                message[message.index(CONFIGURATION_ERROR) :].splitlines()[0].strip()
+                + f"; {describe_written(result.rows_written)}",
+                EXIT_CONFIG,
+            )
         raise JobError(
             f"dbt build failed for {label}: {details or outcome.exception or 'see logs/dbt.log'}"
             f"; {describe_written(result.rows_written)}",
@@ -1063,6 +1077,18 @@ def _run_job(
         f" {result.elapsed_seconds:.1f}s (dbt {result.dbt_seconds:.1f}s)"
     )
     return result
+
+
+def drop_schema(
+    settings: ConnectionSettings, schema: str, conn: psycopg.Connection | None = None
+) -> None:
+    """Drops a scratch schema (the dry run's) and all in it, if it exists."""
+    statement = sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(schema))
+    if conn is not None:
+        conn.execute(statement)
+        return
+    with connect(settings, autocommit=True) as own:
+        own.execute(statement)
 
 
 class Phases:

@@ -200,7 +200,7 @@ activation_facts as (
             ('missingDaysOverridden',
                 '(missing_days.missing_session_day_count'
                 ~ ' + missing_days.missing_ops_decision_day_count > 0 and '
-                ~ var('allow_missing_days') ~ ')'),
+                ~ nightly_metrics.bool_var('allow_missing_days') ~ ')'),
         ]) }} as fact_metadata,
         coalesce(source_rows_read.activation_rows_read, 0) as source_rows_read,
         missing_days.missing_session_day_count
@@ -250,7 +250,7 @@ sla_resolution_facts as (
             ('missingDaysOverridden',
                 '(missing_days.missing_escalation_snapshot_day_count'
                 ~ ' + missing_days.missing_ops_decision_day_count > 0 and '
-                ~ var('allow_missing_days') ~ ')'),
+                ~ nightly_metrics.bool_var('allow_missing_days') ~ ')'),
         ]) }} as fact_metadata,
         coalesce(source_rows_read.sla_resolution_rows_read, 0) as source_rows_read,
         missing_days.missing_escalation_snapshot_day_count
@@ -291,11 +291,11 @@ final as (
         case
             when
                 computed_facts.missing_source_day_count > 0
-                and not {{ var('allow_missing_days') }}
+                and not {{ nightly_metrics.bool_var('allow_missing_days') }}
                 then 'withheld'
             when
                 stored_facts.source_rows_read > computed_facts.source_rows_read
-                and not {{ var('allow_fewer_rows') }}
+                and not {{ nightly_metrics.bool_var('allow_fewer_rows') }}
                 then 'kept'
             else 'written'
         end as write_action,

@@ -18,10 +18,15 @@
     included) and drop the raw JSON of rejected elements whose snapshot is
     gone (it may hold transcript snippets). Spark's plain tables cannot
     delete+insert: there the model is rebuilt each run, from what exists.
+
+    The table is the memory, so `--full-refresh` leaves it as it is
+    (full_refresh=false), and a first build where this project has written
+    SLA facts before stops (require_breach_memory; docs/breach-memory.md).
 -#}
 {{
     config(
         materialized=('table' if target.type == 'spark' else 'incremental'),
+        full_refresh=(none if target.type == 'spark' else false),
         unique_key='fact_id',
         incremental_strategy='delete+insert',
         on_schema_change='append_new_columns',
@@ -37,6 +42,11 @@
         post_hook=["{{ nightly_metrics.drop_temporary_tables() }}"],
     )
 }}
+{%- if not is_incremental() %}
+    {%- do nightly_metrics.require_breach_memory(
+        var('breach_memory_schema', this.schema) ~ '.' ~ this.identifier
+    ) %}
+{%- endif %}
 
 with
 
