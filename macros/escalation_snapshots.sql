@@ -90,6 +90,7 @@
         {{- return('') -}}
     {%- endif -%}
     {%- set written_here -%}
+        {{ nightly_metrics.set_statement_timeout() }};
         select count(*), max("createdAt")
         from {{ source('app', 'dashboard_fact') }}
         where

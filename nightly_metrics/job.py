@@ -507,10 +507,11 @@ class DbtOutput(io.TextIOBase):
     active: ClassVar[set[DbtOutput]] = set()
     interrupted: ClassVar[bool] = False  # set by Ctrl+C or SIGTERM
 
-    def __init__(self, target, *, muted: bool = False):
+    def __init__(self, target, *, muted: bool = False, paths: tuple[str, str] | None = None):
         super().__init__()
         self.target = target
         self.muted = muted
+        self.paths = paths  # (the run's temporary target folder, where a failure keeps it)
         DbtOutput.active.add(self)
 
     def writable(self) -> bool:
@@ -518,6 +519,8 @@ class DbtOutput(io.TextIOBase):
 
     def write(self, text: str) -> int:
         if not self.muted:
+            if self.paths:
+                text = text.replace(*self.paths)
             self.target.write(text)
             self.target.flush()
         return len(text)
@@ -584,11 +587,13 @@ def dbt_session(
     target_path: str | Path | None = None,
     run_environment: dict[str, str] | None = None,
     progress: str | None = None,
+    kept_target_path: Path | None = None,
 ) -> Iterator:
     """Yields invoke(args, manifest=None) -> DbtOutcome, with the connection
     settings (and run_environment, e.g. the as-of dates) in the environment for
     the duration and restored afterwards. Passing the manifest of an earlier
-    `parse` skips parsing the project again."""
+    `parse` skips parsing the project again. dbt's lines name files in
+    target_path as in kept_target_path, where a failed run keeps them."""
     from dbt.cli.main import dbtRunner
     from dbt_common.invocation import get_invocation_id
 
@@ -616,7 +621,10 @@ def dbt_session(
             started = time.perf_counter()
             # dbt logs to stdout; ours is for results (--json), so its lines go
             # to stderr, through a stream that an interrupt can silence.
-            output = DbtOutput(sys.stderr, muted=QUIET)
+            paths = None
+            if target_path is not None and kept_target_path is not None:
+                paths = (str(target_path), str(kept_target_path))
+            output = DbtOutput(sys.stderr, muted=QUIET, paths=paths)
             try:
                 with redirect_stdout(output), redirect_stderr(output):
                     callbacks = [BuildProgress(progress)] if progress and args[0] == "build" else []
@@ -908,6 +916,7 @@ def _run_job(
     # manifest reused by every command.
     dbt_started = time.perf_counter()
     phase = Phases(result.phases)
+    kept_target = FAILED_RUNS_DIR / f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{os.getpid()}"
     with (
         run_lock(settings, lock_timeout_seconds),
         tempfile.TemporaryDirectory(prefix="nightly-metrics-target-") as tmp,
@@ -918,6 +927,7 @@ def _run_job(
             target_path=tmp,
             run_environment=as_of_environment,
             progress=f"build of {label}" if as_of_start != as_of_end else None,
+            kept_target_path=kept_target,
         ) as dbt,
     ):
         # dbt's import and set-up, and the wait for another run's lock
@@ -949,6 +959,8 @@ def _run_job(
             outcome = dbt(build_args, manifest)
         record.invocation_id = outcome.invocation_id
         result.dbt_seconds = time.perf_counter() - dbt_started
+        if not outcome.success:
+            keep_failed_target(Path(tmp), kept_target)
 
         # What this run computed and did, read back whatever the build's outcome
         # (a test that fails after the marts model has run does not undo its
@@ -1077,6 +1089,26 @@ def _run_job(
         f" {result.elapsed_seconds:.1f}s (dbt {result.dbt_seconds:.1f}s)"
     )
     return result
+
+
+FAILED_RUNS_DIR = LOG_DIR / "failed-runs"
+FAILED_RUNS_KEPT = 5
+
+
+def keep_failed_target(target: Path, kept: Path) -> None:
+    """A failed build's compiled SQL (the files dbt's messages name) outlives the
+    run's temporary target folder: copied to logs/failed-runs/, the last few kept."""
+    try:
+        kept.mkdir(parents=True, exist_ok=True)
+        for folder in ("compiled", "run"):
+            if (target / folder).is_dir():
+                shutil.copytree(target / folder, kept / folder, dirs_exist_ok=True)
+        runs = sorted(path for path in FAILED_RUNS_DIR.iterdir() if path.is_dir())
+        for old in runs[:-FAILED_RUNS_KEPT]:
+            shutil.rmtree(old, ignore_errors=True)
+        log(f"the failed build's compiled SQL is kept in {kept}")
+    except OSError as error:  # a read-only state folder: the SQL is in dbt.log too
+        log(f"warning: the failed build's compiled SQL was not kept: {error}")
 
 
 def drop_schema(

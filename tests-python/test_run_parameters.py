@@ -5,8 +5,10 @@ queries as it bounds models."""
 
 from __future__ import annotations
 
+import re
 import threading
 from datetime import date, datetime
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -104,3 +106,28 @@ def test_the_statement_timeout_bounds_data_tests_and_freshness(source_db):
     fresh = blocked_by_a_lock(source_db, '"DashboardFact"', ["source", "freshness", "--vars", bounded])
     assert not fresh.success
     assert any("statement timeout" in message for _, message in fresh.failed_nodes), fresh
+
+
+def test_a_failed_run_names_only_files_that_still_exist(source_db):
+    """dbt's messages name the compiled SQL of the node that failed; the run's
+    own target folder is temporary, so the failure keeps a copy and the
+    messages name the copy."""
+    source_db.add_session("shop-a", datetime(2026, 11, 25, 9))
+    holder = psycopg.connect(source_db.uri)
+    holder.execute('lock table "DashboardFact" in access exclusive mode')
+    release = threading.Timer(60, holder.rollback)
+    release.start()
+    try:
+        failed = run_cli(
+            ["run", "--as-of", str(AS_OF), "--statement-timeout", "2s"],
+            env={"DATABASE_URL": source_db.uri},
+        )
+    finally:
+        release.cancel()
+        holder.close()
+    assert failed.returncode == job.EXIT_BUILD_FAILED, failed.stderr
+    assert "statement timeout" in failed.stderr
+    named = re.findall(r"(?:^|\s)(/\S+\.sql)\b", failed.stderr, re.M)
+    assert named, failed.stderr
+    missing = [path for path in named if not Path(path).is_file()]
+    assert missing == [], failed.stderr
