@@ -195,6 +195,13 @@ def test_activation_rate_rounds_half_up_to_four_places(activated, total, rate):
         ("2026-11-20T10:00:00.1234565Z", datetime(2026, 11, 20, 10, 0, 0, 123457)),
         ("2026-11-20T10:00:00.123456789Z", datetime(2026, 11, 20, 10, 0, 0, 123457)),
         ("2026-12-31T23:59:59.9999995Z", datetime(2027, 1, 1)),  # carries into a new year
+        # The contract's example, and fractions of any length before an offset: the
+        # offset's characters are never a rounding digit.
+        ("2026-11-20T10:00:00.1+05:45", datetime(2026, 11, 20, 4, 15, 0, 100000)),
+        ("2026-11-20T10:00:00.12-03:50", datetime(2026, 11, 20, 13, 50, 0, 120000)),
+        ("2026-11-20T10:00:00.1234+09:00", datetime(2026, 11, 20, 1, 0, 0, 123400)),
+        ("2026-11-20T10:00:00.1234565+05:45", datetime(2026, 11, 20, 4, 15, 0, 123457)),
+        ("2026-11-20T10:00:00.9999995-00:05", datetime(2026, 11, 20, 10, 5, 1)),
         # Other spellings the oracle accepts.
         ("2026-11-20t10:00:00z", datetime(2026, 11, 20, 10)),
         ("2026-11-20 10:00:00", datetime(2026, 11, 20, 10)),

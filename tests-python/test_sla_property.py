@@ -13,12 +13,18 @@ after it:
   their SLA and stay open for hours to days: every snapshot while open repeats them, in the
   legacy format before a cut-over date and in the current one after it (with the timestamp
   and id spellings the contract allows), sometimes re-stamped later;
-* resolving decisions minutes to weeks after the breach (some only inside a later window, for
-  breaches recorded in the look-back only), decisions before the breach, follow-ups, and
-  external references or scopes that are not resolutions;
+* resolving decisions at the breach's very instant (ties) or minutes to weeks after it (some
+  only inside a later window, for breaches recorded in the look-back only), decisions before
+  the breach, follow-ups, and external references or scopes that are not resolutions;
 * a few malformed elements, and a few snapshots whose ``metadata.breaches`` is not an array
   (the project counts each such fact once as rejected; the oracle ignores them, so the
   expected count adds them explicitly).
+
+Every payload time is spelled with 0 to 9 fraction digits (beyond 6, some rounding up on the
+7th) and an offset from -12:00 to +14:00, ``Z`` or none, and denotes exactly the generated
+instant. Besides the figures, each staged ``metadata.breaches`` time must equal the oracle's
+reading of its spelling: the figures take the earliest time per conversation, which can hide
+one misread spelling.
 """
 
 from __future__ import annotations
@@ -40,7 +46,9 @@ ESCALATIONS = contract_oracle.ESCALATION_FACT_TYPE
 SESSIONS = contract_oracle.SESSION_FACT_TYPE
 EPOCH = datetime(1970, 1, 1)
 MS = timedelta(milliseconds=1)
-OFFSETS = ["Z", "Z", "Z", "z", "", "+02:00", "-05:30", "+05:45", "-10:00", "+14:00", "+00:00"]
+US = timedelta(microseconds=1)
+# Offsets of real zones and the contract's extremes; other spellings draw any minute.
+NAMED_OFFSETS = ["+02:00", "-05:30", "+05:45", "-03:30", "+12:45", "-12:00", "+14:00", "+00:00"]
 
 
 def random_time(rng: random.Random, start: datetime, end: datetime) -> datetime:
@@ -48,19 +56,39 @@ def random_time(rng: random.Random, start: datetime, end: datetime) -> datetime:
     return start + MS * rng.randrange((end - start) // MS)
 
 
+def random_offset(rng: random.Random) -> str:
+    """``Z``, ``z``, none, or ``±HH:MM`` from -12:00 to +14:00 (any minute)."""
+    how = rng.random()
+    if how < 0.3:
+        return rng.choice(["Z", "Z", "z", ""])
+    if how < 0.55:
+        return rng.choice(NAMED_OFFSETS)
+    minutes = rng.randint(-12 * 60, 14 * 60)
+    return f"{'-' if minutes < 0 else '+'}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
 def iso(rng: random.Random, ts: datetime) -> str:
-    """``ts`` (naive UTC) spelled in a random allowed way: offset Z/z/±HH:MM/none, with
-    milliseconds or (when they are zero, sometimes) without a fraction."""
-    offset = rng.choice(OFFSETS)
+    """``ts`` (naive UTC) spelled in a random allowed way that denotes exactly it: offset
+    Z/z/±HH:MM/none, and 0 to 9 fraction digits (as few as ``ts`` needs, or more). From
+    7 digits on, half the spellings end in a tail that rounds up on the 7th digit to
+    ``ts``: ``10:00:00.1229995`` is 10:00:00.123, ``09:59:59.9999995`` is 10:00."""
+    offset = random_offset(rng)
     minutes = 0
     if offset not in ("Z", "z", ""):
         minutes = int(offset[1:3]) * 60 + int(offset[4:6])
         minutes = minutes if offset[0] == "+" else -minutes
     local = ts + timedelta(minutes=minutes)
+    digits = rng.randint(len(f"{local.microsecond:06d}".rstrip("0")), 9)
+    tail = "".join(rng.choice("0123456789") for _ in range(digits - 7))
+    if digits >= 7 and rng.random() < 0.5:
+        local -= US
+        fraction = f"{local.microsecond:06d}{rng.randint(5, 9)}{tail}"
+    elif digits >= 7:
+        fraction = f"{local.microsecond:06d}{rng.randint(0, 4)}{tail}"
+    else:
+        fraction = f"{local.microsecond:06d}"[:digits]
     text = local.strftime("%Y-%m-%dT%H:%M:%S")
-    if ts.microsecond or rng.random() < 0.5:
-        text += f".{local.microsecond // 1000:03d}"
-    return text + offset
+    return text + (f".{fraction}" if fraction else "") + offset
 
 
 def epoch_seconds(ts: datetime) -> int:
@@ -175,8 +203,13 @@ def generate(rng: random.Random) -> History:
     for cid in unique_conversation_ids(rng, 420):
         shop = rng.choice(chatwoot_shops)
         breached_at = random_time(rng, DATA_START + timedelta(days=1), DATA_END - timedelta(days=1))
-        if rng.random() < 0.2:
+        precision = rng.random()  # whole seconds, tenths, hundredths, or milliseconds
+        if precision < 0.2:
             breached_at = breached_at.replace(microsecond=0)
+        elif precision < 0.35:
+            breached_at = breached_at.replace(microsecond=breached_at.microsecond // 10**5 * 10**5)
+        elif precision < 0.5:
+            breached_at = breached_at.replace(microsecond=breached_at.microsecond // 10**4 * 10**4)
         open_until = breached_at + timedelta(minutes=rng.randint(30, 4 * 24 * 60))
         conversations.append((cid, shop, breached_at, open_until))
 
@@ -193,7 +226,9 @@ def generate(rng: random.Random) -> History:
         kind = rng.random()
         if kind < 0.2:
             continue  # never resolved
-        if kind < 0.7:
+        if kind < 0.3:
+            delay_ms = 0  # a tie: logged at the breach's very instant, which resolves it
+        elif kind < 0.7:
             delay_ms = rng.randint(0, 12 * 3600 * 1000)  # up to 12 hours
         elif kind < 0.9:
             delay_ms = rng.randint(12 * 3600 * 1000, 5 * 24 * 3600 * 1000)  # up to 5 days
@@ -304,6 +339,19 @@ def insert(db, h: History) -> None:
         conn.commit()
 
 
+def staged_breach_times(db) -> list[tuple]:
+    """(fact id, element index, ``breachedAt`` as text, the project's time) for every
+    ``metadata.breaches`` element the project staged."""
+    return db.execute(
+        "select c.fact_id, c.element_index,"
+        " f.metadata -> 'breaches' -> cast(c.element_index - 1 as integer) ->> 'breachedAt',"
+        " c.breached_at"
+        " from nightly_metrics.stg_app__escalation_breach_candidates as c"
+        ' join "DashboardFact" as f on f.id = c.fact_id'
+        " where c.candidate_source = 'metadata.breaches' and c.element_index is not null"
+    )
+
+
 def test_random_history_matches_the_oracle_on_every_date(source_db):
     history = generate(random.Random(SEED))
     assert 3000 < len(history.fact_rows) + len(history.decision_rows) < 12000
@@ -339,6 +387,12 @@ def test_random_history_matches_the_oracle_on_every_date(source_db):
         sample_sizes.append(sla["value"]["sampleSize"])
 
     assert not mismatches, "\n".join(map(repr, mismatches))
+    # Each spelling on its own too: the figures take the earliest time per conversation,
+    # which hides a spelling parsed 1 µs late when another snapshot's is parsed right.
+    spellings = staged_breach_times(source_db)
+    wrong = [row for row in spellings if row[3] != contract_oracle.parse_timestamp(row[2])]
+    assert not wrong, "\n".join(map(repr, wrong[:20])) + f"\n({len(wrong)} in all)"
+    assert len(spellings) > 1000, len(spellings)
     # Not vacuous: real samples, real activation, and rejections to count.
     assert max(sample_sizes) > 20, sample_sizes
     assert min(sample_sizes) > 0, sample_sizes

@@ -516,6 +516,49 @@ def test_server_session_and_machine_time_zones_change_nothing(source_db):
     assert abs(generated - datetime.utcnow()) < timedelta(minutes=5)
 
 
+def test_a_time_is_its_instant_whatever_its_fraction_digits_and_offset(source_db):
+    """The contract: `10:00:00.1+05:45` is `04:15:00.100000Z`, whatever the number of
+    fraction digits and the offset, so a decision logged at exactly that instant resolves
+    the breach (0 minutes). Most of these spellings have a digit of 5 or more inside the
+    offset where a six-digit fraction's 7th digit would stand: read as a rounding digit,
+    it would make the breach 1 µs later than its decision."""
+    s = Scenario(source_db)
+    s.snapshot(
+        at("2026-11-23 12:00"),
+        # 1 digit, +05:45 → 04:15:00.100Z
+        breach(9101, "2026-11-22T10:00:00.1+05:45"),
+        # 2 digits, -03:50 → 13:50:00.120Z
+        breach(9102, "2026-11-22T10:00:00.12-03:50"),
+        # 4 digits, +09:00 → 01:00:00.123Z
+        breach(9104, "2026-11-22T10:00:00.1230+09:00"),
+        # 5 digits, -12:00 → 22:00:00.456Z
+        breach(9105, "2026-11-22T10:00:00.45600-12:00"),
+        # 3 digits, +14:00 → 2026-11-21 20:00:00.123Z; resolved an hour later → 60
+        breach(9103, "2026-11-22T10:00:00.123+14:00"),
+    )
+    # DecisionLog keeps milliseconds: each tie is logged at exactly its breach's instant.
+    s.resolve(9101, at("2026-11-22 04:15:00.100"))
+    s.resolve(9102, at("2026-11-22 13:50:00.120"))
+    s.resolve(9104, at("2026-11-22 01:00:00.123"))
+    s.resolve(9105, at("2026-11-22 22:00:00.456"))
+    s.resolve(9103, at("2026-11-21 21:00:00.123"))
+    s.run()
+
+    value = s.check_against_oracle()
+    # durations 0, 0, 0, 0, 60 (n = 5), percentile_cont:
+    #   median: position 0.5 × 4 = 2 → 0; p90: position 0.9 × 4 = 3.6 → 0 + 0.6 × 60 = 36
+    assert_figures(value, 5, "0.00", "36.00")
+    pairs = s.pairs()
+    for conversation, instant in (
+        ("9101", at("2026-11-22 04:15:00.100")),
+        ("9102", at("2026-11-22 13:50:00.120")),
+        ("9104", at("2026-11-22 01:00:00.123")),
+        ("9105", at("2026-11-22 22:00:00.456")),
+    ):
+        assert pairs[conversation] == (instant, instant, True), conversation
+    assert pairs["9103"][:2] == (at("2026-11-21 20:00:00.123"), at("2026-11-21 21:00:00.123"))
+
+
 # ------------------------------------------------------------------------ conversation ids
 
 

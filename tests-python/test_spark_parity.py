@@ -297,6 +297,8 @@ def load_sla_scenario(db) -> None:
                 {"conversationId": 104, "breachedAt": "2026-11-23T08:00:00"},
                 {"conversationId": 105, "breachedAt": "2026-11-23t08:00z"},
                 {"conversationId": 106, "breachedAt": "2026-11-23 07:59:59.123456789Z"},
+                # 04:15:00.100Z, resolved at that very instant (a 0-minute tie)
+                {"conversationId": 114, "breachedAt": "2026-11-23T10:00:00.1+05:45"},
                 # rejected: not objects, bad ids, bad or out-of-range times
                 "not an object",
                 [107, "2026-11-23T08:00:00Z"],
@@ -389,6 +391,7 @@ def load_sla_scenario(db) -> None:
             if conversation == 104
             else f"chatwoot:{conversation}",
         )
+    db.add_decision(datetime(2026, 11, 23, 4, 15, 0, 100000), external_ref="chatwoot:114")
     # a decision before its breach does not resolve it; one after the window neither
     db.add_decision(datetime(2026, 11, 23, 5), external_ref="chatwoot:201")
     db.add_decision(WINDOW_END, external_ref="chatwoot:207")

@@ -136,6 +136,8 @@
             else 0
         end)
     {%- endset -%}
+    {#- The digits after the seconds' '.', however many, without the offset. -#}
+    {%- set fraction = "substr(" ~ t ~ ", 21, length(" ~ t ~ ") - 20 - " ~ offset_length ~ ")" -%}
     {#- One regular expression per value: this runs for every breach element.
         CASE, not AND: PostgreSQL may evaluate AND operands in any order. -#}
     case when {{ t }} ~ {{ shape }} and left({{ t }}, 4) >= '1969' then
@@ -143,13 +145,13 @@
             day from make_date(cast(left({{ t }}, 4) as integer), cast(substr({{ t }}, 6, 2) as integer), 1)
             + interval '1 month' - interval '1 day'
         ) then
-            {#- Fractions beyond microseconds round half up on the 7th digit,
-                whatever their length (a double would round ties its own way). #}
+            {#- Fractions beyond microseconds round half up on the fraction's 7th
+                digit, whatever their length (a double would round ties its own way);
+                a shorter fraction has none, whatever follows it in the offset. #}
             case when substr({{ t }}, 20, 1) = '.' then
                 cast(left({{ t }}, 19) as timestamp) + (
-                    cast(substr(substr({{ t }}, 21, length({{ t }}) - 20 - {{ offset_length }})
-                        || '000000', 1, 6) as integer)
-                    + case when substr({{ t }}, 27, 1) between '5' and '9' then 1 else 0 end
+                    cast(substr({{ fraction }} || '000000', 1, 6) as integer)
+                    + case when substr({{ fraction }}, 7, 1) between '5' and '9' then 1 else 0 end
                 ) * interval '1 microsecond'
             else
                 cast(left({{ t }}, length({{ t }}) - {{ offset_length }}) as timestamp)
