@@ -26,7 +26,11 @@ from nightly_metrics import job
 SLA = "metrics.sla_resolution.rolling7d"
 AS_OF = date(2026, 11, 28)
 MEMORY = "nightly_metrics.stg_app__escalation_breach_candidates"
-REMEMBERED = {"sampleSize": 2, "medianMinutes": Decimal("10215.0"), "p90Minutes": Decimal("18315.0")}
+REMEMBERED = {
+    "sampleSize": 2,
+    "medianMinutes": Decimal("10215.0"),
+    "p90Minutes": Decimal("18315.0"),
+}
 
 
 def purged_breach_scenario(db) -> None:

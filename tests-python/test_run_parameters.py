@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import threading
+from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 
@@ -22,8 +23,6 @@ AS_OF = date(2026, 11, 28)
 def plain_dbt(db, args: list[str], schema: str | None = None):
     settings = db.settings
     if schema is not None:
-        from dataclasses import replace
-
         settings = replace(settings, source_schema=schema)
     with job.dbt_session(settings, job.TARGET_SCHEMA_DEFAULT) as dbt:
         return dbt(args)
@@ -39,15 +38,17 @@ def test_write_back_false_in_any_spelling_writes_nothing(source_db, write_back):
     assert outcome.success, (outcome.failed_nodes, outcome.exception)
     assert source_db.aggregate_facts() == []
     # the model computed them all the same
-    assert source_db.execute(
-        "select count(*) from nightly_metrics.fct_ops_metrics_rolling7d"
-    ) == [(2,)]
+    assert source_db.execute("select count(*) from nightly_metrics.fct_ops_metrics_rolling7d") == [
+        (2,)
+    ]
 
 
 @pytest.mark.parametrize("name", ["write_back", "allow_missing_days", "allow_fewer_rows"])
 def test_a_boolean_var_that_is_no_boolean_stops_the_build(source_db, name):
     source_db.add_session("shop-a", datetime(2026, 11, 25, 9))
-    outcome = plain_dbt(source_db, ["build", "--vars", f'{{"as_of": "2026-11-28", "{name}": "no"}}'])
+    outcome = plain_dbt(
+        source_db, ["build", "--vars", f'{{"as_of": "2026-11-28", "{name}": "no"}}']
+    )
     assert not outcome.success
     messages = " ".join(m for _, m in outcome.failed_nodes) + str(outcome.exception)
     assert f"configuration error: the var {name} must be true or false" in messages
@@ -70,7 +71,7 @@ def test_a_schema_name_with_a_quote_never_reaches_sql(source_db):
     assert not freshness.success
     assert source_db.execute('select count(*) from "DecisionLog"') == [(1,)]
     # the runner: one line, exit 2
-    quoted = source_db.uri + "&schema=" + 'a%22b'
+    quoted = source_db.uri + "&schema=" + "a%22b"
     result = run_cli(["run", "--as-of", str(AS_OF)], env={"DATABASE_URL": quoted})
     assert result.returncode == job.EXIT_CONFIG, result.stderr
     assert "Traceback" not in result.stderr
@@ -93,7 +94,9 @@ def blocked_by_a_lock(db, table: str, dbt_args: list[str]):
 
 def test_the_statement_timeout_bounds_data_tests_and_freshness(source_db):
     source_db.add_session("shop-a", datetime(2026, 11, 25, 9))
-    assert run_cli(["run", "--as-of", str(AS_OF)], env={"DATABASE_URL": source_db.uri}).returncode == 0
+    assert (
+        run_cli(["run", "--as-of", str(AS_OF)], env={"DATABASE_URL": source_db.uri}).returncode == 0
+    )
     bounded = '{"as_of": "2026-11-28", "statement_timeout_seconds": 2}'
     tested = blocked_by_a_lock(
         source_db,
@@ -103,7 +106,9 @@ def test_the_statement_timeout_bounds_data_tests_and_freshness(source_db):
     assert not tested.success
     assert tested.failed_nodes, tested
     assert all("statement timeout" in message for _, message in tested.failed_nodes), tested
-    fresh = blocked_by_a_lock(source_db, '"DashboardFact"', ["source", "freshness", "--vars", bounded])
+    fresh = blocked_by_a_lock(
+        source_db, '"DashboardFact"', ["source", "freshness", "--vars", bounded]
+    )
     assert not fresh.success
     assert any("statement timeout" in message for _, message in fresh.failed_nodes), fresh
 
