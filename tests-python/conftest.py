@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import itertools
 import json
 import os
 import shutil
@@ -28,7 +27,6 @@ from nightly_metrics.embedded import start_server
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 DDL = (PROJECT_DIR / "nightly_metrics" / "sql" / "prisma_schema.sql").read_text()
 TEMPLATE_DATABASE = "sources_template"
-_database_numbers = itertools.count(1)
 
 
 @pytest.fixture(scope="session")
@@ -158,8 +156,12 @@ class SourceDatabase:
 
 @pytest.fixture
 def source_db(pg_server) -> SourceDatabase:
-    name = f"test_{os.getpid()}_{next(_database_numbers)}"
+    """A fresh database for each test, under one name for the whole session: the
+    name is part of dbt's profile and of the runner's parse-cache key, so one name
+    lets each dbt invocation reuse the last one's parse (about 0.8 s instead of 3 s)."""
+    name = f"test_{os.getpid()}"
     with psycopg.connect(pg_server.get_uri(), autocommit=True) as conn:
+        conn.execute(f'drop database if exists "{name}" with (force)')
         conn.execute(f'create database "{name}" template "{TEMPLATE_DATABASE}"')
     yield SourceDatabase(uri=pg_server.get_uri(database=name), name=name)
     with psycopg.connect(pg_server.get_uri(), autocommit=True) as conn:
