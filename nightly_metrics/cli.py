@@ -495,9 +495,11 @@ def report_interrupt() -> int:
     the interrupt was handled here. A successful exec() of a string clears that
     memory, so the exit code stays 130 or 143."""
     number = Interrupted.signal_number or signal.SIGINT
+    # A run says what it had committed by then (job.run_job), even when it is "nothing".
+    committed = f"; {job.Interruption.committed}" if job.Interruption.committed else ""
     print(
-        f"nightly-metrics: stopped by {signal.Signals(number).name}; what the run had not"
-        " committed was rolled back",
+        f"nightly-metrics: stopped by {signal.Signals(number).name}{committed}; what the run"
+        " had not committed was rolled back",
         file=sys.stderr,
     )
     exec("")  # clears CPython's "unhandled KeyboardInterrupt" flag, see above
@@ -510,6 +512,7 @@ def main(argv: list[str] | None = None) -> int:
     job.QUIET = bool(getattr(args, "quiet", False))
     Interrupted.signal_number = None
     job.Interruption.signal_number = None
+    job.Interruption.committed = None
     job.DbtOutput.interrupted = False
     signal.signal(signal.SIGTERM, stop_on_signal)
     signal.signal(signal.SIGINT, stop_on_signal)

@@ -102,7 +102,10 @@ class RunRecord:
             "project_version": project_version(),
             "dbt_version": dbt_version(),
             "exit_code": exit_code,
-            "facts_written": sum(1 for w in windows if w["action"] == "written"),
+            # Unknown (NULL) when a stopped run could not read back what it had committed.
+            "facts_written": None
+            if getattr(result, "committed_unknown", False)
+            else sum(1 for w in windows if w["action"] == "written"),
             "facts_withheld": sum(1 for w in windows if w["action"] == "withheld"),
             "facts_kept": sum(1 for w in windows if w["action"] == "kept"),
             "breach_elements_rejected": rejected,

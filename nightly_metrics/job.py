@@ -26,6 +26,7 @@ from psycopg import sql
 
 from . import history
 from .database_url import ConnectionSettings
+from .errors import ExitCode, classify, classify_connection_failure
 from .paths import LOG_DIR, PARSE_CACHE_DIR, PROJECT_DIR
 
 TARGET_SCHEMA_DEFAULT = "nightly_metrics"
@@ -33,14 +34,14 @@ METRIC_FACT_TYPES = ("metrics.activation.rolling7d", "metrics.sla_resolution.rol
 WINDOW_DAYS = 7
 LOOKBACK_DAYS_DEFAULT = 30
 
-# Exit codes, listed in the README.
-EXIT_OK = 0
-EXIT_BUILD_FAILED = 1
-EXIT_CONFIG = 2
-EXIT_DATABASE_UNREACHABLE = 3
-EXIT_DATA_TEST_FAILED = 4
-EXIT_LOCK_TIMEOUT = 5
-EXIT_INTERRUPTED = 130  # Ctrl+C (SIGINT); 143 for SIGTERM
+# Exit codes, listed in the README (errors.ExitCode; these names are older).
+EXIT_OK = ExitCode.OK
+EXIT_BUILD_FAILED = ExitCode.BUILD_FAILED
+EXIT_CONFIG = ExitCode.CONFIG
+EXIT_DATABASE_UNREACHABLE = ExitCode.UNREACHABLE
+EXIT_DATA_TEST_FAILED = ExitCode.DATA_MISSING
+EXIT_LOCK_TIMEOUT = ExitCode.LOCK_TIMEOUT
+EXIT_INTERRUPTED = ExitCode.SIGINT  # Ctrl+C; 143 for SIGTERM
 
 
 class JobError(Exception):
@@ -72,6 +73,8 @@ class JobResult:
     # Why the run did not do everything it should; exit_code says how bad.
     problems: list[str] = field(default_factory=list)
     exit_code: int = 0
+    # Set when a stopped or failed run could not read back what it had committed.
+    committed_unknown: bool = False
 
 
 QUIET = False  # --quiet: only errors on stderr (set by the CLI)
@@ -86,22 +89,6 @@ def log(message: str) -> None:
 def use_colors() -> bool:
     """ANSI colours only for a person at a terminal, never in a cron log."""
     return sys.stderr.isatty() and not os.environ.get("NO_COLOR")
-
-
-# What the server answers when it was reached but refused us: a wrong
-# password, an unknown role, a missing database. Retrying will not help, so
-# these are configuration errors, not "unreachable".
-_REFUSED_BY_SERVER = (
-    "password authentication failed",
-    "authentication failed",
-    "no password supplied",
-    "password is missing",
-    'role "',  # role "x" does not exist
-    'database "',  # database "x" does not exist
-    "no pg_hba.conf entry",
-    "permission denied for database",
-    "is not permitted to log in",
-)
 
 
 def connect(settings: ConnectionSettings, **kwargs) -> psycopg.Connection:
@@ -121,31 +108,80 @@ def connect(settings: ConnectionSettings, **kwargs) -> psycopg.Connection:
         reason = "; ".join(lines) or "no reason given"
         if settings.password:
             reason = reason.replace(settings.password, "***")
-        if any(marker in reason for marker in _REFUSED_BY_SERVER):
+        # Told apart by the shape of libpq's message, not its (translatable) words:
+        # see errors.classify_connection_failure and the README's exit codes.
+        code = classify_connection_failure(
+            str(error),
+            error.sqlstate,
+            needs_password=bool(getattr(error.pgconn, "needs_password", False)),
+        )
+        if code == EXIT_CONFIG:
             raise JobError(
                 f"the database at {settings.describe()} refused the connection: {reason}"
                 " (check the user, password and database name in DATABASE_URL)",
                 EXIT_CONFIG,
             ) from None
         raise JobError(
-            f"cannot connect to the database at {settings.describe()}: {reason}",
-            EXIT_DATABASE_UNREACHABLE,
+            f"cannot connect to the database at {settings.describe()}: {reason}", code
         ) from None
 
 
+# The application's columns the models read (and the write sets).
+SOURCE_COLUMNS = {
+    "DashboardFact": (
+        "id",
+        "shopDomain",
+        "factType",
+        "scope",
+        "value",
+        "metadata",
+        "createdAt",
+        "updatedAt",
+    ),
+    "DecisionLog": ("id", "scope", "actor", "action", "shopDomain", "externalRef", "createdAt"),
+}
+
+
 def check_sources(conn: psycopg.Connection, schema: str) -> None:
-    """Fails with a configuration error when the app's tables are not where
-    DATABASE_URL says they are."""
-    for table in ("DashboardFact", "DecisionLog"):
+    """Fails with a configuration error when the app's tables or columns are not
+    where DATABASE_URL says they are, or the database takes no writes."""
+    for table, columns in SOURCE_COLUMNS.items():
         found = conn.execute(
-            "select to_regclass(format('%%I.%%I', %s::text, %s::text))", (schema, table)
-        ).fetchone()[0]
-        if found is None:
+            "select attname from pg_attribute where attrelid ="
+            " to_regclass(format('%%I.%%I', %s::text, %s::text)) and attnum > 0"
+            " and not attisdropped",
+            (schema, table),
+        ).fetchall()
+        if not found:
             raise JobError(
                 f'table "{table}" not found in schema "{schema}": check DATABASE_URL '
                 "(and its ?schema= parameter)",
                 EXIT_CONFIG,
             )
+        missing = [c for c in columns if c not in {name for (name,) in found}]
+        if missing:
+            names = ", ".join(f'"{column}"' for column in missing)
+            raise JobError(
+                f"column(s) {names} not found"
+                f' in table "{table}" of schema "{schema}": is DATABASE_URL the application\'s'
+                " database, and have its migrations run?",
+                EXIT_CONFIG,
+            )
+    check_writable(conn)
+
+
+def check_writable(conn: psycopg.Connection) -> None:
+    """A standby, or a database with default_transaction_read_only, takes no
+    writes: a configuration error (the URL names the wrong server), not a retry."""
+    read_only, standby = conn.execute(
+        "select current_setting('transaction_read_only'), pg_is_in_recovery()"
+    ).fetchone()
+    if read_only == "on" or standby:
+        why = "a standby in recovery" if standby else "transaction_read_only is on"
+        raise JobError(
+            f"the database is read-only ({why}): DATABASE_URL must name the primary",
+            EXIT_CONFIG,
+        )
 
 
 ROWS_READ_STREAMS = {
@@ -264,6 +300,118 @@ def read_stored_facts(conn: psycopg.Connection, schema: str, outcomes: list[dict
     ]
 
 
+def read_committed_facts(
+    conn: psycopg.Connection, schema: str, start: date, end: date, since: datetime
+) -> list[dict]:
+    """This run's own rows of "DashboardFact" as committed, read from the table
+    itself (after a stop the marts model may say nothing): our fact types,
+    shopDomain '__aggregate__', createdAt a window end of the run's dates, and
+    updatedAt from `since` on, a time taken once the run held its lock."""
+    rows = conn.execute(
+        sql.SQL(
+            """
+            select "factType", "createdAt", value, metadata, "updatedAt"
+            from {facts}
+            where "shopDomain" = '__aggregate__'
+              and "factType" = any(%(types)s)
+              and "createdAt" between %(start)s and %(end)s
+              and "createdAt" = date_trunc('day', "createdAt")
+              and "updatedAt" >= %(since)s
+            order by "createdAt", "factType"
+            """
+        ).format(facts=sql.Identifier(schema, "DashboardFact")),
+        {
+            "types": list(METRIC_FACT_TYPES),
+            "start": datetime.combine(start, datetime.min.time()),
+            "end": datetime.combine(end, datetime.min.time()),
+            "since": since,
+        },
+    ).fetchall()
+    keys = ("factType", "createdAt", "value", "metadata", "updatedAt")
+    return [{**dict(zip(keys, row, strict=True)), "action": "written"} for row in rows]
+
+
+def read_back_committed(settings: ConnectionSettings, result: JobResult, since: datetime) -> None:
+    """After a stop (a signal, a lost connection, a failure): the rows the run
+    had committed become its facts, for its report and its history row. When the
+    database cannot tell, the result says so (committed_unknown), never "nothing"."""
+    try:
+        with connect(settings, autocommit=True) as conn:
+            facts = read_committed_facts(
+                conn, settings.source_schema, result.as_of_start, result.as_of_end, since
+            )
+    except (JobError, psycopg.Error):
+        result.committed_unknown = True
+        return
+    result.committed_unknown = False
+    result.facts = facts
+    result.rows_written = len(facts)
+    result.outcomes = result.outcomes or facts
+
+
+@dataclass
+class RunStart:
+    """When the run started computing, once it held the lock (None before)."""
+
+    since: datetime | None = None
+
+
+@contextmanager
+def read_back_when_stopped(
+    settings: ConnectionSettings, result: JobResult, dry_run: bool
+) -> Iterator[RunStart]:
+    """Around the build: when a signal or a failure ends it, the rows the run had
+    committed by then (from run_start.since on) become its facts. Entered inside
+    the run's lock, so the read-back still holds it."""
+    run_start = RunStart()
+    try:
+        yield run_start
+    except BaseException:
+        if not dry_run and run_start.since is not None:
+            read_back_committed(settings, result, run_start.since)
+        raise
+
+
+def failed_build_error(
+    settings: ConnectionSettings, outcome: DbtOutcome, lost: bool, label: str, written: str
+) -> JobError:
+    """Why the build failed, as a scheduler must know it: the database gone or
+    refusing us now, read-only now (a failover to a standby), the run's
+    connections lost; else the build's own failure (a model error, a timeout)."""
+    try:
+        with connect(settings, autocommit=True) as conn:
+            check_writable(conn)
+    except JobError as error:
+        if error.exit_code == EXIT_DATABASE_UNREACHABLE:
+            return JobError(
+                f"the database went away during the run: {error}; {written}",
+                EXIT_DATABASE_UNREACHABLE,
+            )
+        return JobError(f"dbt build failed for {label}: {error}; {written}", error.exit_code)
+    except psycopg.Error as error:
+        said = " ".join(str(error).split())
+        return JobError(
+            f"the database went away during the run: {said}; {written}",
+            EXIT_DATABASE_UNREACHABLE,
+        )
+    if lost:
+        return JobError(
+            "the connection to the database was lost during the run (the server or a pooler"
+            f" in between ended the run's sessions); {written}",
+            EXIT_DATABASE_UNREACHABLE,
+        )
+    for _, message in outcome.failed_nodes:  # a setting a macro refused (exit 2)
+        if CONFIGURATION_ERROR in message:
+            said = message[message.index(CONFIGURATION_ERROR) :].splitlines()[0].strip()
+            return JobError(f"{said}; {written}", EXIT_CONFIG)
+    details = "; ".join(f"{name}: {message}" for name, message in outcome.failed_nodes)
+    return JobError(
+        f"dbt build failed for {label}: {details or outcome.exception or 'see logs/dbt.log'}"
+        f"; {written}",
+        EXIT_BUILD_FAILED,
+    )
+
+
 def read_missing_days(
     conn: psycopg.Connection, target_schema: str, start: date, end: date
 ) -> dict[str, list[tuple[date, object]]]:
@@ -309,7 +457,7 @@ LOCK_TIMEOUT_DEFAULT_SECONDS = 30 * 60
 @contextmanager
 def run_lock(
     settings: ConnectionSettings, timeout_seconds: float = LOCK_TIMEOUT_DEFAULT_SECONDS
-) -> Iterator[None]:
+) -> Iterator[psycopg.Connection]:
     """One run of the job at a time per database, for the whole dbt build (the
     write itself also takes a lock, for plain `dbt build` users).
 
@@ -318,11 +466,12 @@ def run_lock(
     connection, and when this process ends, however it ends, the transaction
     and its lock end with it. (A session-level lock would stay behind on a
     pooled server connection and make the next night wait forever.) The wait
-    for another run is bounded by `timeout_seconds`."""
+    for another run is bounded by `timeout_seconds`. Yields the lock's connection,
+    whose state tells whether the run's connections were lost (connection_lost)."""
     conn = connect(settings)
     try:
         _take_run_lock(conn, timeout_seconds)
-        yield
+        yield conn
     finally:
         conn.close()  # ends the transaction, and the lock with it
 
@@ -365,6 +514,19 @@ def _take_run_lock(conn: psycopg.Connection, timeout_seconds: float) -> None:
             f"the database went away while the run took its lock: {' '.join(str(error).split())}",
             EXIT_DATABASE_UNREACHABLE,
         ) from None
+
+
+def connection_lost(conn: psycopg.Connection) -> bool:
+    """Whether the connection ended under us (a failover, a pooler restart,
+    pg_terminate_backend), by its SQLSTATE or libpq's status, not its message.
+    The run's lock holds one connection open for the whole build: when it is
+    gone, dbt's were ended with it."""
+    try:
+        conn.execute("select 1")
+    except psycopg.Error as error:
+        lost = conn.broken or conn.closed
+        return classify(error.sqlstate, connection_lost=lost) == EXIT_DATABASE_UNREACHABLE
+    return False
 
 
 def describe_lock_holder(conn: psycopg.Connection) -> str:
@@ -753,9 +915,11 @@ def describe_parse(files_parsed: tuple[int, int] | None) -> str:
 
 
 class Interruption:
-    """The signal that stopped the run (set by the CLI's handler), for its history row."""
+    """The signal that stopped the run (set by the CLI's handler), for its history
+    row, and what the run had committed by then (set by run_job), for the CLI."""
 
     signal_number: int | None = None
+    committed: str | None = None
 
 
 def run_job(
@@ -811,6 +975,10 @@ def run_job(
             )
         raise
     except KeyboardInterrupt:
+        # What it had committed stays: the CLI's last line and the history say it.
+        Interruption.committed = describe_written(
+            record.result or JobResult(as_of_start, as_of_end)
+        )
         if not dry_run:
             number = Interruption.signal_number
             record_run(
@@ -819,7 +987,7 @@ def run_job(
                 record,
                 exit_code=128 + number if number else None,
                 interrupted=True,
-                problems=["stopped by a signal"],
+                problems=[f"stopped by a signal; {Interruption.committed}"],
                 result=record.result,
             )
         raise
@@ -918,7 +1086,8 @@ def _run_job(
     phase = Phases(result.phases)
     kept_target = FAILED_RUNS_DIR / f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{os.getpid()}"
     with (
-        run_lock(settings, lock_timeout_seconds),
+        run_lock(settings, lock_timeout_seconds) as lock,
+        read_back_when_stopped(settings, result, dry_run) as run_start,
         tempfile.TemporaryDirectory(prefix="nightly-metrics-target-") as tmp,
         dbt_session(
             settings,
@@ -941,6 +1110,7 @@ def _run_job(
             ).fetchone()[0]
             if dry_run:  # what a stopped dry run left behind
                 drop_schema(settings, target_schema, conn)
+        run_start.since = computed_since  # what a stopped run reads back from
         cache = ParseCache(settings, target_schema, Path(tmp))
         with phase("parse"):
             cache.restore()
@@ -961,6 +1131,7 @@ def _run_job(
         result.dbt_seconds = time.perf_counter() - dbt_started
         if not outcome.success:
             keep_failed_target(Path(tmp), kept_target)
+        lost = not outcome.success and connection_lost(lock)
 
         # What this run computed and did, read back whatever the build's outcome
         # (a test that fails after the marts model has run does not undo its
@@ -993,9 +1164,12 @@ def _run_job(
                     # The dry run's schema is scratch: dropped, so nothing it read
                     # (the raw JSON of rejected breach elements) outlives the run.
                     drop_schema(settings, target_schema, conn)
-        except JobError as error:
+        except (JobError, psycopg.Error) as error:
+            result.committed_unknown = not dry_run
             raise JobError(
-                f"the database went away during the run: {error}", EXIT_DATABASE_UNREACHABLE
+                f"the database went away during the run ({' '.join(str(error).split())});"
+                f" {describe_written(result)}",
+                EXIT_DATABASE_UNREACHABLE,
             ) from None
 
     result.outcomes = outcomes
@@ -1013,35 +1187,10 @@ def _run_job(
     for source_name, count in result.rows_read.items():
         log(f"rows read: {source_name}: {count} ({covers[source_name]})")
 
-    if not outcome.success and outcome.failed_nodes:
-        # A database that went away mid-run is reported as such.
-        try:
-            with connect(settings):
-                pass
-        except JobError as error:
-            raise JobError(
-                f"the database went away during the run: {error}", EXIT_DATABASE_UNREACHABLE
-            ) from None
-        details = "; ".join(f"{name}: {message}" for name, message in outcome.failed_nodes)
-        configuration = [m for _, m in outcome.failed_nodes if CONFIGURATION_ERROR in m]
-        if configuration:
-            message = configuration[0]
-            raise JobError(
-                message[message.index(CONFIGURATION_ERROR) :].splitlines()[0].strip()
-                + f"; {describe_written(result.rows_written)}",
-                EXIT_CONFIG,
-            )
-        raise JobError(
-            f"dbt build failed for {label}: {details or outcome.exception or 'see logs/dbt.log'}"
-            f"; {describe_written(result.rows_written)}",
-            EXIT_BUILD_FAILED,
-        )
-    if not outcome.success and not outcome.failed_tests and not outcomes:
-        raise JobError(
-            f"dbt build failed for {label}: {outcome.exception or 'see logs/dbt.log'}"
-            f"; {describe_written(result.rows_written)}",
-            EXIT_BUILD_FAILED,
-        )
+    if not outcome.success and (
+        outcome.failed_nodes or (not outcome.failed_tests and not outcomes)
+    ):
+        raise failed_build_error(settings, outcome, lost, label, describe_written(result))
 
     for test in outcome.warned_tests:
         if test.kind != MISSING_DAYS_TEST:
@@ -1072,7 +1221,7 @@ def _run_job(
     if other_failures:
         details = "; ".join(describe_failed_test(settings, test) for test in other_failures)
         result.problems.append(
-            f"data tests failed for {label}: {details}; {describe_written(result.rows_written)}"
+            f"data tests failed for {label}: {details}; {describe_written(result)}"
         )
     if result.problems:
         result.exit_code = EXIT_DATA_TEST_FAILED
@@ -1138,7 +1287,17 @@ class Phases:
             self.into[name] = time.perf_counter() - started
 
 
-def describe_written(rows_written: int) -> str:
-    if rows_written == 0:
+def describe_written(result: JobResult) -> str:
+    """What the run had committed to "DashboardFact", per as-of date."""
+    if result.committed_unknown:
+        return "what the run had committed could not be read back"
+    written = [f for f in result.facts if f["action"] == "written"]
+    if result.rows_written == 0 or not written:
         return "nothing was written"
-    return f'{rows_written} fact(s) were written to "DashboardFact"'
+    dates = sorted({f["createdAt"].date() for f in written})
+    if len(dates) == 1:
+        return f'{len(written)} fact(s) were written to "DashboardFact" (as-of {dates[0]})'
+    return (
+        f"{len(written)} fact(s) of {len(dates)} as-of date(s) ({dates[0]} to {dates[-1]})"
+        ' were written to "DashboardFact"'
+    )

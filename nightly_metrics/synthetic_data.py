@@ -129,11 +129,25 @@ SCALES: dict[str, Scale] = {
 _DDL_RESOURCE = ("sql", "prisma_schema.sql")
 
 _FACT_COLUMNS = (
-    "shopDomain", "factType", "scope", "value", "metadata", "evidenceUrl", "createdAt", "updatedAt"
+    "shopDomain",
+    "factType",
+    "scope",
+    "value",
+    "metadata",
+    "evidenceUrl",
+    "createdAt",
+    "updatedAt",
 )
 _DECISION_COLUMNS = (
-    "scope", "actor", "action", "rationale", "evidenceUrl", "shopDomain", "externalRef",
-    "payload", "createdAt",
+    "scope",
+    "actor",
+    "action",
+    "rationale",
+    "evidenceUrl",
+    "shopDomain",
+    "externalRef",
+    "payload",
+    "createdAt",
 )
 
 _NULL = "\\N"
@@ -142,7 +156,30 @@ _SLOTS = (0, 6, 12, 18)  # UTC hours of the escalation snapshots
 
 # Local-time weights of when people work (index = local hour).
 _LOCAL_HOUR_WEIGHTS = (
-    1, 1, 1, 1, 1, 2, 4, 7, 10, 12, 12, 11, 10, 11, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2,
+    1,
+    1,
+    1,
+    1,
+    1,
+    2,
+    4,
+    7,
+    10,
+    12,
+    12,
+    11,
+    10,
+    11,
+    11,
+    10,
+    9,
+    8,
+    7,
+    6,
+    5,
+    4,
+    3,
+    2,
 )
 _TZ_OFFSETS = (-8, -7, -6, -5, -5, -4, 0, 1, 1, 2, 3, 5, 8, 10)  # hours east of UTC
 
@@ -155,8 +192,14 @@ _ACTIVITY_KINDS = (  # (weight, chance of being active on a weekday)
 _SLA_CHOICES = (15, 30, 30, 60, 60, 120, 240)
 
 _PATHS = (
-    "/app", "/app", "/app", "/app/metrics", "/app/escalations", "/app/decisions",
-    "/app/settings", "/app/onboarding",
+    "/app",
+    "/app",
+    "/app",
+    "/app/metrics",
+    "/app/escalations",
+    "/app/decisions",
+    "/app/settings",
+    "/app/onboarding",
 )
 _USER_AGENTS = (
     "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) "
@@ -169,8 +212,14 @@ _USER_AGENTS = (
 )
 _OPERATORS = ("alice", "bob", "chen", "dana", "emeka", "farah")
 _OPS_ACTIONS = (
-    "approve_refund", "approve_refund", "pause_campaign", "adjust_inventory_threshold",
-    "escalate_to_merchant", "flag_fraud_review", "extend_trial", "update_shipping_rule",
+    "approve_refund",
+    "approve_refund",
+    "pause_campaign",
+    "adjust_inventory_threshold",
+    "escalate_to_merchant",
+    "flag_fraud_review",
+    "extend_trial",
+    "update_shipping_rule",
 )
 _RESOLVE_ACTIONS = ("resolve_escalation", "resolve_escalation", "approve_refund", "reply_customer")
 _OTHER_SCOPES = (
@@ -179,7 +228,7 @@ _OTHER_SCOPES = (
     ("billing", "billing:stripe-sync", ("apply_credit", "retry_charge", "change_plan")),
 )
 _BAD_REFS = ("chatwoot:{id}a", "Chatwoot:{id}", "chatwoot:", "chatwoot: {id}", "chatwoot:#{id}")
-_SQLISH = "'; drop table \"DashboardFact\"; --"
+_SQLISH = '\'; drop table "DashboardFact"; --'
 _OFFSETS_MIN = (120, -300, 330, 60, -420, 600, -180)
 
 _UNRELATED_KINDS = (  # (weight, factType)
@@ -190,7 +239,11 @@ _UNRELATED_KINDS = (  # (weight, factType)
     (0.05, "dashboard.session.closed"),
 )
 _WEBHOOK_TOPICS = (
-    "products/update", "orders/create", "orders/paid", "customers/update", "app/uninstalled",
+    "products/update",
+    "orders/create",
+    "orders/paid",
+    "customers/update",
+    "app/uninstalled",
     "inventory_levels/update",
 )
 _CURRENCIES = ("USD", "USD", "USD", "EUR", "GBP", "CAD", "AUD")
@@ -238,11 +291,28 @@ def _poisson(rand: Callable[[], float], lam: float) -> int:
 class _Conv:
     """A Chatwoot conversation; times are whole epoch seconds."""
 
-    __slots__ = ("cid", "created", "breach", "close", "status", "lm_off", "legacy_kind",
-                 "c_iso", "b_iso")
+    __slots__ = (
+        "cid",
+        "created",
+        "breach",
+        "close",
+        "status",
+        "lm_off",
+        "legacy_kind",
+        "c_iso",
+        "b_iso",
+    )
 
-    def __init__(self, cid: int, created: int, breach: int | None, close: int, status: str,
-                 lm_off: int, legacy_kind: int) -> None:
+    def __init__(
+        self,
+        cid: int,
+        created: int,
+        breach: int | None,
+        close: int,
+        status: str,
+        lm_off: int,
+        legacy_kind: int,
+    ) -> None:
         self.cid = cid
         self.created = created
         self.breach = breach
@@ -255,9 +325,25 @@ class _Conv:
 
 
 class _Shop:
-    __slots__ = ("domain", "start", "end", "p_active", "session_rate", "hour_cum", "ua",
-                 "ops", "chatwoot", "big_ids", "conv_rate", "sla", "account", "inbox",
-                 "volume", "orders", "convs")
+    __slots__ = (
+        "domain",
+        "start",
+        "end",
+        "p_active",
+        "session_rate",
+        "hour_cum",
+        "ua",
+        "ops",
+        "chatwoot",
+        "big_ids",
+        "conv_rate",
+        "sla",
+        "account",
+        "inbox",
+        "volume",
+        "orders",
+        "convs",
+    )
 
     def __init__(self, index: int, scale: Scale, rng: random.Random) -> None:
         r = rng.random
@@ -280,7 +366,8 @@ class _Shop:
                 break
         sigma = 0.6
         self.session_rate = scale.sessions_per_active_shop_day * math.exp(
-            rng.gauss(-sigma * sigma / 2, sigma))
+            rng.gauss(-sigma * sigma / 2, sigma)
+        )
         off = rng.choice(_TZ_OFFSETS)
         weights = [_LOCAL_HOUR_WEIGHTS[(hour + off) % 24] for hour in range(24)]
         cum = []
@@ -291,11 +378,13 @@ class _Shop:
         self.hour_cum = cum
         self.ua = rng.choice(_USER_AGENTS)
         self.ops = r() < scale.ops_shop_fraction
-        self.chatwoot = r() < (scale.chatwoot_ops_shop_fraction if self.ops
-                               else scale.chatwoot_other_shop_fraction)
+        self.chatwoot = r() < (
+            scale.chatwoot_ops_shop_fraction if self.ops else scale.chatwoot_other_shop_fraction
+        )
         self.big_ids = self.chatwoot and r() < scale.big_conversation_id_fraction
         self.conv_rate = scale.conversations_per_chatwoot_shop_day * math.exp(
-            rng.gauss(-0.5 * 0.5 / 2, 0.5))
+            rng.gauss(-0.5 * 0.5 / 2, 0.5)
+        )
         self.sla = rng.choice(_SLA_CHOICES)
         self.account = 1000 + index
         self.inbox = 20_000 + index * 3
@@ -305,8 +394,9 @@ class _Shop:
 
 
 class _Generator:
-    def __init__(self, scale: Scale, as_of: dt.date, seed: int,
-                 decision_sink: Callable[[str], Any]) -> None:
+    def __init__(
+        self, scale: Scale, as_of: dt.date, seed: int, decision_sink: Callable[[str], Any]
+    ) -> None:
         if scale.shops < 1 or scale.history_days < 1:
             raise ValueError("a scale needs at least one shop and one day of history")
         self.scale = scale
@@ -329,26 +419,55 @@ class _Generator:
         self.next_big_conv_id = 3_000_000_000
         self.next_order_id = 5_100_000_000
         self.pending: dict[int, list[tuple[int, str]]] = {}
-        self.counts: dict[str, int] = dict.fromkeys((
-            "DashboardFact", "DecisionLog", "shops", "days", "sessions",
-            "sessions_blank_or_aggregate", "escalation_snapshots",
-            "escalation_snapshots_legacy", "escalation_snapshots_purged",
-            "escalation_elements", "corrupt_elements",
-            "ignored_value_elements",
-            "malformed_breaches_fields", "unrelated_facts", "conversations",
-            "breached_conversations", "breaches_in_snapshots", "resolving_decisions",
-            "support_resolutions",
-            "unresolved_breaches", "pre_breach_decisions", "non_resolution_refs",
-            "follow_up_decisions", "ops_decisions", "other_scope_decisions",
-        ), 0)
+        self.counts: dict[str, int] = dict.fromkeys(
+            (
+                "DashboardFact",
+                "DecisionLog",
+                "shops",
+                "days",
+                "sessions",
+                "sessions_blank_or_aggregate",
+                "escalation_snapshots",
+                "escalation_snapshots_legacy",
+                "escalation_snapshots_purged",
+                "escalation_elements",
+                "corrupt_elements",
+                "ignored_value_elements",
+                "malformed_breaches_fields",
+                "unrelated_facts",
+                "conversations",
+                "breached_conversations",
+                "breaches_in_snapshots",
+                "resolving_decisions",
+                "support_resolutions",
+                "unresolved_breaches",
+                "pre_breach_decisions",
+                "non_resolution_refs",
+                "follow_up_decisions",
+                "ops_decisions",
+                "other_scope_decisions",
+            ),
+            0,
+        )
         self.counts["shops"] = scale.shops
         self.counts["days"] = scale.history_days
         self._seen_breach: set[int] = set()
 
     # -- decisions -------------------------------------------------------------
 
-    def _decision(self, t_ms: int, scope: str, actor: str, action: str, rationale: str,
-                  evidence: str, shop: str, ref: str, payload: str, kind: str) -> None:
+    def _decision(
+        self,
+        t_ms: int,
+        scope: str,
+        actor: str,
+        action: str,
+        rationale: str,
+        evidence: str,
+        shop: str,
+        ref: str,
+        payload: str,
+        kind: str,
+    ) -> None:
         """Queue a DecisionLog row at epoch milliseconds t_ms, counted under `kind`.
 
         Rows after the history (decisions that have not happened yet) are dropped.
@@ -357,8 +476,10 @@ class _Generator:
         if day >= self.scale.history_days:
             return
         self.counts[kind] += 1
-        line = (f"{scope}\t{actor}\t{action}\t{rationale}\t{evidence}\t{shop}\t{ref}\t"
-                f"{payload}\t{_ts(self.prefixes[day], ms)}\n")
+        line = (
+            f"{scope}\t{actor}\t{action}\t{rationale}\t{evidence}\t{shop}\t{ref}\t"
+            f"{payload}\t{_ts(self.prefixes[day], ms)}\n"
+        )
         self.pending.setdefault(day, []).append((ms, line))
         self.counts["DecisionLog"] += 1
 
@@ -376,9 +497,11 @@ class _Generator:
             if r() < 0.4:
                 order = 5_000_000_000 + int(r() * 90_000_000)
                 ref = f"shopify:order:{order}"
-                payload = (f'{{"orderId":{order},'
-                           f'"amount":"{int(r() * 300) + 5}.{int(r() * 100):02d}",'
-                           f'"currency":"{_CURRENCIES[int(r() * len(_CURRENCIES))]}"}}')
+                payload = (
+                    f'{{"orderId":{order},'
+                    f'"amount":"{int(r() * 300) + 5}.{int(r() * 100):02d}",'
+                    f'"currency":"{_CURRENCIES[int(r() * len(_CURRENCIES))]}"}}'
+                )
             u = r()
             domain = shop.domain
             if u < 0.01:
@@ -386,9 +509,18 @@ class _Generator:
             elif u < 0.02:
                 domain = domain.capitalize()  # 'Shop-0001...': not the same shop
             evidence = f"https://admin.shopify.com/store/{shop.domain[:9]}" if r() < 0.3 else _NULL
-            self._decision(t, "ops", self._operator(), action,
-                           f"{action.replace('_', ' ')} after dashboard review", evidence,
-                           domain, ref, payload, "ops_decisions")
+            self._decision(
+                t,
+                "ops",
+                self._operator(),
+                action,
+                f"{action.replace('_', ' ')} after dashboard review",
+                evidence,
+                domain,
+                ref,
+                payload,
+                "ops_decisions",
+            )
 
     def _other_decision(self, shop: _Shop, day_ms: int) -> None:
         r = self.r
@@ -396,8 +528,18 @@ class _Generator:
         action = actions[int(r() * len(actions))]
         t = day_ms + int(r() * _DAY_MS)
         payload = f'{{"campaign":"cmp-{int(r() * 9000) + 1000}"}}' if scope == "growth" else _NULL
-        self._decision(t, scope, actor, action, f"automated {scope} rule", _NULL, shop.domain,
-                       _NULL, payload, "other_scope_decisions")
+        self._decision(
+            t,
+            scope,
+            actor,
+            action,
+            f"automated {scope} rule",
+            _NULL,
+            shop.domain,
+            _NULL,
+            payload,
+            "other_scope_decisions",
+        )
 
     # -- conversations ---------------------------------------------------------
 
@@ -430,48 +572,105 @@ class _Generator:
                     if breach < self.e_end:
                         self.counts["unresolved_breaches"] += 1
                 else:
-                    delay_s = math.exp(self.rng.gauss(
-                        math.log(sc.resolution_median_minutes * 60), sc.resolution_sigma))
+                    delay_s = math.exp(
+                        self.rng.gauss(
+                            math.log(sc.resolution_median_minutes * 60), sc.resolution_sigma
+                        )
+                    )
                     delay_s = int(min(max(delay_s, 120.0), 6 * 86_400.0))
                     close = breach + delay_s
                     resolved_ms = close * 1000 + int(r() * 1000)
                     action = _RESOLVE_ACTIONS[int(r() * len(_RESOLVE_ACTIONS))]
-                    payload = (f'{{"conversationId":{cid},"channel":"'
-                               f'{"email" if r() < 0.6 else "web_widget"}"}}')
+                    payload = (
+                        f'{{"conversationId":{cid},"channel":"'
+                        f'{"email" if r() < 0.6 else "web_widget"}"}}'
+                    )
                     if not shop.ops:
                         # Shops ops does not work with: support closes their escalations.
-                        self._decision(resolved_ms, "support",
-                                       "support:" + _OPERATORS[int(r() * len(_OPERATORS))],
-                                       "close_conversation", "customer answered", url,
-                                       shop.domain, f"chatwoot:{cid}", payload,
-                                       "support_resolutions")
+                        self._decision(
+                            resolved_ms,
+                            "support",
+                            "support:" + _OPERATORS[int(r() * len(_OPERATORS))],
+                            "close_conversation",
+                            "customer answered",
+                            url,
+                            shop.domain,
+                            f"chatwoot:{cid}",
+                            payload,
+                            "support_resolutions",
+                        )
                     elif r() < sc.bad_ref_decision_fraction:
                         # A decision whose reference is not a resolution reference.
                         t = breach * 1000 + int(r() * (resolved_ms - breach * 1000))
                         ref = _BAD_REFS[int(r() * len(_BAD_REFS))].format(id=cid)
-                        self._decision(t, "ops", self._operator(), "note_escalation",
-                                       "manual note", url, shop.domain, ref, _NULL,
-                                       "non_resolution_refs")
+                        self._decision(
+                            t,
+                            "ops",
+                            self._operator(),
+                            "note_escalation",
+                            "manual note",
+                            url,
+                            shop.domain,
+                            ref,
+                            _NULL,
+                            "non_resolution_refs",
+                        )
                     if shop.ops:
-                        self._decision(resolved_ms, "ops", self._operator(), action,
-                                       "customer answered; escalation closed", url, shop.domain,
-                                       f"chatwoot:{cid}", payload, "resolving_decisions")
+                        self._decision(
+                            resolved_ms,
+                            "ops",
+                            self._operator(),
+                            action,
+                            "customer answered; escalation closed",
+                            url,
+                            shop.domain,
+                            f"chatwoot:{cid}",
+                            payload,
+                            "resolving_decisions",
+                        )
                     if shop.ops and r() < sc.follow_up_decision_fraction:
                         t = resolved_ms + int(r() * 2 * _DAY_MS) + 60_000
-                        self._decision(t, "ops", self._operator(), "follow_up",
-                                       "checked back with the customer", url, shop.domain,
-                                       f"chatwoot:{cid}", _NULL, "follow_up_decisions")
+                        self._decision(
+                            t,
+                            "ops",
+                            self._operator(),
+                            "follow_up",
+                            "checked back with the customer",
+                            url,
+                            shop.domain,
+                            f"chatwoot:{cid}",
+                            _NULL,
+                            "follow_up_decisions",
+                        )
                     if shop.ops and r() < 0.01:
                         t = resolved_ms + int(r() * 3_600_000)
-                        self._decision(t, "support", "support:bot", "close_conversation",
-                                       "auto-closed", url, shop.domain, f"chatwoot:{cid}", _NULL,
-                                       "other_scope_decisions")
+                        self._decision(
+                            t,
+                            "support",
+                            "support:bot",
+                            "close_conversation",
+                            "auto-closed",
+                            url,
+                            shop.domain,
+                            f"chatwoot:{cid}",
+                            _NULL,
+                            "other_scope_decisions",
+                        )
                 if shop.ops and r() < sc.pre_breach_decision_fraction:
                     # An ops decision about the conversation before it breached.
                     t = created * 1000 + int(r() * (sla_s - 1) * 1000)
-                    self._decision(t, "ops", self._operator(), "assign_agent",
-                                   "assigned before the SLA ran out", url, shop.domain,
-                                   f"chatwoot:{cid}", _NULL, "pre_breach_decisions")
+                    self._decision(
+                        t,
+                        "ops",
+                        self._operator(),
+                        "assign_agent",
+                        "assigned before the SLA ran out",
+                        url,
+                        shop.domain,
+                        f"chatwoot:{cid}",
+                        _NULL,
+                        "pre_breach_decisions",
+                    )
                 status = "open"
             else:
                 breach = None
@@ -522,14 +721,21 @@ class _Generator:
                 else:
                     el["created_at"] = cv.created
             else:
-                el = {"id": cv.cid, "status": cv.status, "slaBreached": is_b,
-                      "inboxId": shop.inbox, "createdAt": cv.c_iso + ".000Z",
-                      "lastMessageAt": _iso(min(cv.created + cv.lm_off, t_s)) + ".000Z"}
+                el = {
+                    "id": cv.cid,
+                    "status": cv.status,
+                    "slaBreached": is_b,
+                    "inboxId": shop.inbox,
+                    "createdAt": cv.c_iso + ".000Z",
+                    "lastMessageAt": _iso(min(cv.created + cv.lm_off, t_s)) + ".000Z",
+                }
                 if is_b:
-                    breaches.append({
-                        "conversationId": cv.cid if r() < 0.85 else str(cv.cid),
-                        "breachedAt": self._spell_breached_at(cv),
-                    })
+                    breaches.append(
+                        {
+                            "conversationId": cv.cid if r() < 0.85 else str(cv.cid),
+                            "breachedAt": self._spell_breached_at(cv),
+                        }
+                    )
             if is_b:
                 self._seen_breach.add(cv.cid)
             value.append(el)
@@ -544,13 +750,19 @@ class _Generator:
         if legacy:
             self.counts["escalation_snapshots_legacy"] += 1
         created = _ts(self.prefixes[day], ms)
-        evidence = (f"https://app.chatwoot.com/app/accounts/{shop.account}/conversations"
-                    if r() < 0.5 else _NULL)
-        return (f"{shop.domain}\tchatwoot.escalations\tchatwoot\t{_json(value)}\t"
-                f"{_json(metadata)}\t{evidence}\t{created}\t{created}\n")
+        evidence = (
+            f"https://app.chatwoot.com/app/accounts/{shop.account}/conversations"
+            if r() < 0.5
+            else _NULL
+        )
+        return (
+            f"{shop.domain}\tchatwoot.escalations\tchatwoot\t{_json(value)}\t"
+            f"{_json(metadata)}\t{evidence}\t{created}\t{created}\n"
+        )
 
-    def _corrupt(self, value: list[Any], metadata: dict[str, Any], legacy: bool,
-                 open_: list[_Conv], t_s: int) -> None:
+    def _corrupt(
+        self, value: list[Any], metadata: dict[str, Any], legacy: bool, open_: list[_Conv], t_s: int
+    ) -> None:
         """Append one element that the metric must reject (or break metadata.breaches)."""
         r = self.r
         cv = open_[int(r() * len(open_))]
@@ -567,13 +779,21 @@ class _Generator:
         elif kind == 3:
             rejected = {"id": cv.cid, "status": "open", "slaBreached": True}  # no time at all
         elif kind == 4:
-            rejected = {"id": cv.cid, "status": "open", "slaBreached": True,
-                        "createdAt": "not-a-date"}
+            rejected = {
+                "id": cv.cid,
+                "status": "open",
+                "slaBreached": True,
+                "createdAt": "not-a-date",
+            }
         elif kind == 5:
             rejected = _SQLISH
         elif kind == 6:
-            rejected = {"id": cv.cid, "status": "open", "slaBreached": True,
-                        "created_at": 99_999_999_999_999}  # year far beyond 9999
+            rejected = {
+                "id": cv.cid,
+                "status": "open",
+                "slaBreached": True,
+                "created_at": 99_999_999_999_999,
+            }  # year far beyond 9999
         elif kind == 7:
             rejected = {"id": _SQLISH, "status": "open", "slaBreached": True, "createdAt": c_iso}
         else:
@@ -617,10 +837,16 @@ class _Generator:
             created = _ts(prefix, ms)
             updated = created if r() < 0.7 else _ts(prefix, min(ms + int(r() * 1500), _DAY_MS - 1))
             u = r()
-            rows.append((ms, (
-                f"{domain}\tdashboard.session.opened\t{'dashboard' if u < 0.6 else _NULL}\t"
-                f'{{"path":"{_PATHS[int(r() * n_paths)]}","durationSec":{dur}}}\t'
-                f"{ua_meta if u < 0.3 or u > 0.8 else _NULL}\t\\N\t{created}\t{updated}\n")))
+            rows.append(
+                (
+                    ms,
+                    (
+                        f"{domain}\tdashboard.session.opened\t{'dashboard' if u < 0.6 else _NULL}\t"
+                        f'{{"path":"{_PATHS[int(r() * n_paths)]}","durationSec":{dur}}}\t'
+                        f"{ua_meta if u < 0.3 or u > 0.8 else _NULL}\t\\N\t{created}\t{updated}\n"
+                    ),
+                )
+            )
         self.counts["sessions"] += n
 
     def _odd_sessions(self, prefix: str, rows: list[tuple[int, str]]) -> None:
@@ -631,9 +857,14 @@ class _Generator:
                 ms = int(r() * _DAY_MS)
                 created = _ts(prefix, ms)
                 domain = domains[int(r() * len(domains))]
-                rows.append((ms, f'{domain}\tdashboard.session.opened\t\\N\t'
-                                 f'{{"path":"/app","durationSec":{int(r() * 300)}}}\t\\N\t\\N\t'
-                                 f"{created}\t{created}\n"))
+                rows.append(
+                    (
+                        ms,
+                        f"{domain}\tdashboard.session.opened\t\\N\t"
+                        f'{{"path":"/app","durationSec":{int(r() * 300)}}}\t\\N\t\\N\t'
+                        f"{created}\t{created}\n",
+                    )
+                )
                 self.counts["sessions_blank_or_aggregate"] += 1
 
     def _unrelated(self, shop: _Shop, prefix: str) -> tuple[int, str]:
@@ -655,13 +886,15 @@ class _Generator:
             )
             cust = int(r() * 9_000_000) + 1_000_000
             tags = ",".join(_TAGS[int(r() * len(_TAGS))] for _ in range(int(r() * 3)))
-            value = (f'{{"orderId":{self.next_order_id},"name":"#{shop.orders}",'
-                     f'"totalPrice":"{int(r() * 900) + 5}.{int(r() * 100):02d}",'
-                     f'"currency":"{_CURRENCIES[int(r() * len(_CURRENCIES))]}",'
-                     f'"financialStatus":"{_FIN_STATUS[int(r() * len(_FIN_STATUS))]}",'
-                     f'"lineItems":[{items}],'
-                     f'"customer":{{"id":{cust},"email":"customer{cust}@example.com"}},'
-                     f'"tags":[{tags}]}}')
+            value = (
+                f'{{"orderId":{self.next_order_id},"name":"#{shop.orders}",'
+                f'"totalPrice":"{int(r() * 900) + 5}.{int(r() * 100):02d}",'
+                f'"currency":"{_CURRENCIES[int(r() * len(_CURRENCIES))]}",'
+                f'"financialStatus":"{_FIN_STATUS[int(r() * len(_FIN_STATUS))]}",'
+                f'"lineItems":[{items}],'
+                f'"customer":{{"id":{cust},"email":"customer{cust}@example.com"}},'
+                f'"tags":[{tags}]}}'
+            )
             scope = "sync"
             meta = '{"source":"webhook","apiVersion":"2026-01"}'
         elif u < 0.70:
@@ -676,17 +909,21 @@ class _Generator:
         elif u < 0.85:
             fact = "app.webhook.received"
             topic = _WEBHOOK_TOPICS[int(r() * len(_WEBHOOK_TOPICS))]
-            value = (f'{{"topic":"{topic}","webhookId":"{int(r() * 2**48):012x}",'
-                     f'"payloadBytes":{200 + int(r() * 20_000)},'
-                     f'"resourceId":{7_000_000_000 + int(r() * 10**9)},"attempt":1}}')
+            value = (
+                f'{{"topic":"{topic}","webhookId":"{int(r() * 2**48):012x}",'
+                f'"payloadBytes":{200 + int(r() * 20_000)},'
+                f'"resourceId":{7_000_000_000 + int(r() * 10**9)},"attempt":1}}'
+            )
             meta = '{"hmacVerified":true}'
         elif u < 0.95:
             fact = "email.digest.sent"
-            value = (f'{{"recipient":"owner@{shop.domain}","template":"weekly_digest",'
-                     f'"subject":"Your store this week","stats":{{"orders":{int(r() * 400)},'
-                     f'"revenue":"{int(r() * 40_000)}.{int(r() * 100):02d}",'
-                     f'"sessions":{int(r() * 90)}}},'
-                     f'"messageId":"{int(r() * 2**64):016x}@mail.example.com"}}')
+            value = (
+                f'{{"recipient":"owner@{shop.domain}","template":"weekly_digest",'
+                f'"subject":"Your store this week","stats":{{"orders":{int(r() * 400)},'
+                f'"revenue":"{int(r() * 40_000)}.{int(r() * 100):02d}",'
+                f'"sessions":{int(r() * 90)}}},'
+                f'"messageId":"{int(r() * 2**64):016x}@mail.example.com"}}'
+            )
             scope = "email"
         else:
             fact = "dashboard.session.closed"
@@ -784,11 +1021,18 @@ def create_source_tables(conn: psycopg.Connection, schema: str = "public") -> No
 
 def _copy_statement(schema: str, table: str, columns: tuple[str, ...]) -> sql.Composed:
     return sql.SQL("copy {} ({}) from stdin").format(
-        sql.Identifier(schema, table), sql.SQL(", ").join(map(sql.Identifier, columns)))
+        sql.Identifier(schema, table), sql.SQL(", ").join(map(sql.Identifier, columns))
+    )
 
 
-def generate(conn: psycopg.Connection, scale: Scale, *, as_of: dt.date, seed: int = 42,
-             schema: str = "public") -> dict[str, int]:
+def generate(
+    conn: psycopg.Connection,
+    scale: Scale,
+    *,
+    as_of: dt.date,
+    seed: int = 42,
+    schema: str = "public",
+) -> dict[str, int]:
     """Load a synthetic history into schema."DashboardFact" and schema."DecisionLog".
 
     The tables must exist (see `create_source_tables`). The history covers the
@@ -813,8 +1057,9 @@ def generate(conn: psycopg.Connection, scale: Scale, *, as_of: dt.date, seed: in
     if isinstance(as_of, dt.datetime) or not isinstance(as_of, dt.date):
         raise TypeError("as_of must be a datetime.date")
     chunk_limit = 4 * 1024 * 1024
-    with tempfile.SpooledTemporaryFile(max_size=64 * 1024 * 1024, mode="w+",
-                                       encoding="utf-8") as spool:
+    with tempfile.SpooledTemporaryFile(
+        max_size=64 * 1024 * 1024, mode="w+", encoding="utf-8"
+    ) as spool:
         gen = _Generator(scale, as_of, seed, spool.write)
         with conn.transaction(), conn.cursor() as cur:
             stmt = _copy_statement(schema, "DashboardFact", _FACT_COLUMNS)

@@ -363,8 +363,11 @@ def test_database_going_away_mid_run_leaves_no_partial_pair():
         )
         blocker.close()
         _, err = proc.communicate(timeout=120)
-        assert proc.returncode != 0
+        assert proc.returncode == job.EXIT_DATABASE_UNREACHABLE, err
         assert "Traceback" not in err
+        # it cannot know what it had committed: it says so, rather than "nothing"
+        assert "what the run had committed could not be read back" in err, err
+        assert "nothing was written" not in err
 
         server.cleanup()  # forget the stopped server's handle, then start it again
         server = start_server(data_dir, cleanup_mode="stop")
