@@ -5,6 +5,7 @@ test_exit_codes.py."""
 from __future__ import annotations
 
 import pytest
+
 from nightly_metrics.errors import ExitCode, classify, classify_connection_failure
 
 SOCKET = 'connection to server on socket "/run/pg/.s.PGSQL.5432" failed: '
