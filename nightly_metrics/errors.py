@@ -13,7 +13,7 @@ from enum import IntEnum
 
 class ExitCode(IntEnum):
     OK = 0  # written (or printed, for a dry run); kept over shrunk sources included
-    BUILD_FAILED = 1  # a model error, a statement timeout: alert, not retry
+    BUILD_FAILED = 1  # a model error, a failed data test, a timeout: alert, not retry
     CONFIG = 2  # URL, login refused, date, tables or columns missing, read-only: alert
     UNREACHABLE = 3  # not reached, or the connection was lost during the run: retry later
     DATA_MISSING = 4  # a source day never arrived: retry once the data arrives

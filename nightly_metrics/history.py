@@ -20,11 +20,11 @@ import yaml
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
+from .errors import ExitCode
 from .paths import PROJECT_DIR
 
 TABLE = "job_runs"
 CONTRACT_FILE = PROJECT_DIR / "models" / "operations" / "_operations__models.yml"
-EXIT_WITHHELD = 4  # job.EXIT_TESTS_FAILED, kept here to avoid an import cycle
 
 
 def utc_now() -> datetime:
@@ -57,7 +57,7 @@ def status_of(exit_code: int | None, interrupted: bool) -> str:
         return "interrupted"
     if exit_code == 0:
         return "succeeded"
-    if exit_code == EXIT_WITHHELD:
+    if exit_code == ExitCode.DATA_MISSING:
         return "withheld"
     return "failed"
 

@@ -39,7 +39,7 @@ EXIT_OK = ExitCode.OK
 EXIT_BUILD_FAILED = ExitCode.BUILD_FAILED
 EXIT_CONFIG = ExitCode.CONFIG
 EXIT_DATABASE_UNREACHABLE = ExitCode.UNREACHABLE
-EXIT_DATA_TEST_FAILED = ExitCode.DATA_MISSING
+EXIT_SOURCE_DAY_MISSING = ExitCode.DATA_MISSING
 EXIT_LOCK_TIMEOUT = ExitCode.LOCK_TIMEOUT
 EXIT_INTERRUPTED = ExitCode.SIGINT  # Ctrl+C; 143 for SIGTERM
 
@@ -1223,8 +1223,12 @@ def _run_job(
         result.problems.append(
             f"data tests failed for {label}: {details}; {describe_written(result)}"
         )
-    if result.problems:
-        result.exit_code = EXIT_DATA_TEST_FAILED
+    # Each code means one thing (the contract's "Exit codes"): a failed data test is
+    # a failed build, to look at; 4 is only for source days that never arrived.
+    if other_failures:
+        result.exit_code = EXIT_BUILD_FAILED
+    elif result.problems:
+        result.exit_code = EXIT_SOURCE_DAY_MISSING
 
     result.elapsed_seconds = time.perf_counter() - started
     log(

@@ -3,7 +3,7 @@
 For one scale: exports the source tables of its PostgreSQL database (COPY ...
 TO STDOUT, CSV; pyarrow is not a dependency of the project), loads them into a
 local Spark replica (`app_replica."DashboardFact"` / `"DecisionLog"`, parquet,
-the columns of the README's "Scaling out": JSON as STRING, timestamps as UTC
+the columns docs/spark.md describes: JSON as STRING, timestamps as UTC
 TIMESTAMP), then times `dbt build --target spark` as a command, the way one
 would run it: the nightly build for the as-of date (first build, then a second
 run) and, if the time budget allows, a 365-day backfill from a fresh

@@ -1,17 +1,25 @@
-"""The dbt docs: lineage from the app's tables to the dashboard exposure, and a
-description for every model, source and column that really exists.
+"""The docs: the Markdown pages, and the dbt docs site.
 
-One build of the project against a fresh database, then `dbt docs generate`;
-the checks read target/manifest.json (what the project declares) and
-target/catalog.json (what the database holds), so a column added to a model
-without a description fails here even if no YAML mentions it.
+The pages (README.md, docs/*.md, BENCHMARKS.md): the README stays short and
+links to every page, every relative link points at a file (and heading) that
+exists, and the contract stays a valid dbt docs block.
+
+The dbt docs: lineage from the app's tables to the dashboard exposure, and a
+description for every model, source and column that really exists. One build
+of the project against a fresh database, then `dbt docs generate`; the checks
+read target/manifest.json (what the project declares) and target/catalog.json
+(what the database holds), so a column added to a model without a description
+fails here even if no YAML mentions it.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime, timedelta
 from pathlib import Path
+
+from conftest import PROJECT_DIR
 
 from nightly_metrics import job
 
@@ -20,6 +28,89 @@ WINDOW_START = datetime(2026, 11, 21)
 MART = "model.nightly_metrics.fct_ops_metrics_rolling7d"
 EXPOSURE = "exposure.nightly_metrics.ops_kpis_dashboard_tile"
 SOURCES = ("source.nightly_metrics.app.dashboard_fact", "source.nightly_metrics.app.decision_log")
+
+README = PROJECT_DIR / "README.md"
+DOCS_PAGES = sorted((PROJECT_DIR / "docs").glob("*.md"))
+CONTRACT = PROJECT_DIR / "docs" / "metrics-contract.md"
+README_MAX_LINES = 200
+LINK = re.compile(r"!?\[[^\]]*\]\(([^)\s]+)\)")
+FENCE = re.compile(r"^```.*?^```", re.DOTALL | re.MULTILINE)
+
+
+def prose(page: Path) -> str:
+    """The page without its fenced code blocks (a `[x](y)` there is code, not a link)."""
+    return FENCE.sub("", page.read_text())
+
+
+def relative_links(page: Path) -> list[str]:
+    return [
+        target
+        for target in LINK.findall(prose(page))
+        if not re.match(r"[a-z]+:", target)  # http:, https:, mailto:
+    ]
+
+
+def heading_anchors(page: Path) -> set[str]:
+    """The anchors GitHub gives the page's headings: lower case, punctuation
+    dropped, spaces as hyphens, a repeated heading numbered."""
+    anchors: set[str] = set()
+    for heading in re.findall(r"^#+ (.+)$", prose(page), re.MULTILINE):
+        slug = re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+        anchor, n = slug, 0
+        while anchor in anchors:
+            n += 1
+            anchor = f"{slug}-{n}"
+        anchors.add(anchor)
+    return anchors
+
+
+def test_the_readme_is_at_most_200_lines():
+    lines = len(README.read_text().splitlines())
+    assert lines <= README_MAX_LINES, f"README.md has {lines} lines (at most {README_MAX_LINES})"
+
+
+def test_the_readme_links_every_docs_page():
+    linked = {(README.parent / target.split("#")[0]).resolve() for target in relative_links(README)}
+    assert DOCS_PAGES
+    unlinked = [page.name for page in DOCS_PAGES if page.resolve() not in linked]
+    assert not unlinked, f"docs pages the README does not link to: {unlinked}"
+
+
+def test_relative_links_point_at_files_and_headings_that_exist():
+    broken = []
+    for page in [README, PROJECT_DIR / "BENCHMARKS.md", *DOCS_PAGES]:
+        for target in relative_links(page):
+            path, _, anchor = target.partition("#")
+            linked = (page.parent / path).resolve() if path else page
+            if not linked.exists():
+                broken.append(f"{page.name}: {target} (no such file)")
+            elif anchor and linked.suffix == ".md" and anchor not in heading_anchors(linked):
+                broken.append(f"{page.name}: {target} (no such heading)")
+    assert not broken, "\n".join(broken)
+
+
+def test_the_contract_is_one_dbt_docs_block_with_no_other_jinja():
+    """docs/metrics-contract.md is the docs site's overview page: dbt reads it
+    as Jinja, so any other `{{` or `{%` would break or change it."""
+    lines = CONTRACT.read_text().strip().splitlines()
+    assert lines[0] == "{% docs __overview__ %}" and lines[-1] == "{% enddocs %}"
+    body = "\n".join(lines[1:-1])
+    assert "{{" not in body and "{%" not in body and "{#" not in body
+
+
+def test_the_readme_exit_codes_are_the_contracts():
+    readme = README.read_text()
+    table = readme[readme.index("## Exit codes") :]
+    readme_codes = {
+        int(code)
+        for row in re.findall(r"^\| ([0-9, ]+) \|", table, re.MULTILINE)
+        for code in row.split(",")
+    }
+    contract = CONTRACT.read_text()
+    listed = re.search(r"^- Exit codes: (.*?)(?=^- |^#)", contract, re.DOTALL | re.MULTILINE)
+    assert listed, "the contract's exit codes are missing"
+    contract_codes = {int(code) for code in re.findall(r"\b(\d+)\b", listed.group(1))}
+    assert readme_codes == contract_codes == {0, 1, 2, 3, 4, 5, 130, 143}
 
 
 def build_and_document(source_db, tmp_path: Path) -> tuple[dict, dict]:

@@ -83,6 +83,7 @@ def test_demo_and_docs_work_days_after_the_demo_data_was_made(tmp_path):
         overview = rendered(f"http://127.0.0.1:{port}/#!/overview", tmp_path, "overview")
         assert OVERVIEW_TITLE in overview
         assert "Source days that never arrived" in overview  # the spec, whole
+        assert "Edge cases, settled" in overview  # with the tables moved from the README
         exposure = rendered(
             f"http://127.0.0.1:{port}/#!/exposure/exposure.nightly_metrics.ops_kpis_dashboard_tile",
             tmp_path,

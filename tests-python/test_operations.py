@@ -94,7 +94,7 @@ def test_a_day_missing_from_busy_sessions_withholds_activation_only(source_db):
     )
     url = source_db.uri
     failed = run_cli(["run", "--as-of", str(AS_OF)], env={"DATABASE_URL": url})
-    assert failed.returncode == job.EXIT_DATA_TEST_FAILED, failed.stderr
+    assert failed.returncode == job.EXIT_SOURCE_DAY_MISSING, failed.stderr
     assert "dashboard_sessions: no rows on 1 day(s)" in failed.stderr
     assert str(missing) in failed.stderr
     assert "Traceback" not in failed.stderr
@@ -163,7 +163,7 @@ def test_the_run_says_what_was_written_when_a_test_fails_after_the_write(source_
         ),
     )
     result = run_cli(["run", "--as-of", "2026-11-29"], env={"DATABASE_URL": source_db.uri})
-    assert result.returncode == job.EXIT_DATA_TEST_FAILED, result.stderr
+    assert result.returncode == job.EXIT_BUILD_FAILED, result.stderr  # look first, no retry
     assert "unique_combination_of_columns" in result.stderr
     assert '2 fact(s) were written to "DashboardFact"' in result.stderr
     assert "nothing was written" not in result.stderr

@@ -1,5 +1,5 @@
-"""The job runs as a role holding only the grants the README lists (issue 15): the SQL
-is read from the README's block, so the documentation and the test cannot drift."""
+"""The job runs as a role holding only the grants docs/operations.md lists (issue 15):
+the SQL is read from that page's block, so the documentation and the test cannot drift."""
 
 from __future__ import annotations
 
@@ -15,10 +15,13 @@ ROLE = "nightly_metrics_job"
 AS_OF = datetime(2026, 11, 28).date()
 
 
-def readme_grants(database: str) -> str:
-    readme = (PROJECT_DIR / "README.md").read_text()
-    block = re.search(r"<!-- grants:.*?-->\s*```sql\n(.*?)```", readme, re.DOTALL)
-    assert block, "the README's grants block is missing"
+GRANTS_PAGE = PROJECT_DIR / "docs" / "operations.md"
+
+
+def documented_grants(database: str) -> str:
+    page = GRANTS_PAGE.read_text()
+    block = re.search(r"<!-- grants:.*?-->\s*```sql\n(.*?)```", page, re.DOTALL)
+    assert block, f"the grants block of {GRANTS_PAGE.name} is missing"
     return block.group(1).replace("on database app ", f'on database "{database}" ')
 
 
@@ -28,7 +31,7 @@ def as_role(uri: str, role: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
-def test_the_job_runs_with_only_the_readmes_grants(source_db, tmp_path):
+def test_the_job_runs_with_only_the_documented_grants(source_db, tmp_path):
     for day in range(10):
         at = datetime(2026, 11, 18, 9) + timedelta(days=day)
         source_db.add_session("shop-a", at)
@@ -38,7 +41,7 @@ def test_the_job_runs_with_only_the_readmes_grants(source_db, tmp_path):
         if exists:  # a role is cluster-wide: another test database may have made it
             admin.execute(f"drop owned by {ROLE}")
             admin.execute(f"drop role {ROLE}")
-        admin.execute(readme_grants(source_db.name))
+        admin.execute(documented_grants(source_db.name))
     env = {"DATABASE_URL": as_role(source_db.uri, ROLE)}
     try:
         for args in (

@@ -143,7 +143,7 @@ def test_report_renders_offline_with_a_point_per_window_and_the_quality_marks(so
         )
     env = {"DATABASE_URL": source_db.uri}
     backfill = run_cli(["backfill", "--start", str(first), "--end", str(AS_OF)], env=env)
-    assert backfill.returncode == job.EXIT_DATA_TEST_FAILED, backfill.stderr  # one day missing
+    assert backfill.returncode == job.EXIT_SOURCE_DAY_MISSING, backfill.stderr  # one day missing
 
     page = tmp_path / "report" / "kpis.html"
     made = run_cli(

@@ -46,7 +46,7 @@ def test_each_run_leaves_one_row_whatever_its_outcome(source_db):
     assert "nodes done" not in backfill.stdout
     # the as-of date whose window holds the empty session day: activation withheld
     withheld = run_cli(["run", "--as-of", str(AS_OF)], env=env)
-    assert withheld.returncode == job.EXIT_DATA_TEST_FAILED, withheld.stderr
+    assert withheld.returncode == job.EXIT_SOURCE_DAY_MISSING, withheld.stderr
     # another run holds the job's lock: this one fails after connecting
     failed, _ = run_while_another_run_holds_the_lock(
         source_db, ["run", "--as-of", str(AS_OF), "--lock-timeout", "1s"]
@@ -68,7 +68,7 @@ def test_each_run_leaves_one_row_whatever_its_outcome(source_db):
     rows = history_rows(source_db)
     assert [(r["command"], r["status"], r["exit_code"]) for r in rows] == [
         ("backfill", "succeeded", 0),
-        ("run", "withheld", job.EXIT_DATA_TEST_FAILED),
+        ("run", "withheld", job.EXIT_SOURCE_DAY_MISSING),
         ("run", "failed", job.EXIT_LOCK_TIMEOUT),
         ("run", "failed", job.EXIT_BUILD_FAILED),
     ]

@@ -133,7 +133,7 @@ def test_missing_days_follow_each_streams_own_volume(source_db):
         ["backfill", "--start", str(start), "--end", str(AS_OF)],
         env={"DATABASE_URL": source_db.uri},
     )
-    assert result.returncode == job.EXIT_DATA_TEST_FAILED, result.stderr
+    assert result.returncode == job.EXIT_SOURCE_DAY_MISSING, result.stderr
     assert "Traceback" not in result.stderr
 
     mart = mart_rows(source_db)
@@ -173,7 +173,7 @@ def test_a_dense_stream_with_an_empty_day_withholds_only_its_fact(source_db):
         ("dashboard.session.opened", empty),
     )
     failed = run_cli(["run", "--as-of", str(AS_OF)], env={"DATABASE_URL": source_db.uri})
-    assert failed.returncode == job.EXIT_DATA_TEST_FAILED, failed.stderr
+    assert failed.returncode == job.EXIT_SOURCE_DAY_MISSING, failed.stderr
     assert "Traceback" not in failed.stderr
     assert (
         f"dashboard_sessions: no rows on 1 day(s) (the stream averaged 12.0 a day before): {empty}"
@@ -419,7 +419,7 @@ def test_a_purged_stream_is_judged_on_the_days_it_still_has(source_db):
     assert expected[contract_oracle.ESCALATIONS_STREAM] == [empty]
 
     result = run_cli(["run", "--as-of", str(AS_OF)], env={"DATABASE_URL": source_db.uri})
-    assert result.returncode == job.EXIT_DATA_TEST_FAILED, result.stderr
+    assert result.returncode == job.EXIT_SOURCE_DAY_MISSING, result.stderr
     assert (
         f"escalation_snapshots: no rows on 1 day(s) (the stream averaged 20.0 a day before):"
         f" {empty}"

@@ -3,7 +3,7 @@
 Each scenario's source rows go into a fresh PostgreSQL database (the usual
 `source_db` fixture) and, with the same ids, into a replica of "DashboardFact"
 and "DecisionLog" in a local Spark session (same columns, JSON kept as text,
-as the README describes). The job runs on PostgreSQL; `dbt build --target
+as docs/spark.md describes). The job runs on PostgreSQL; `dbt build --target
 spark` runs on Spark; the written aggregate facts must be equal, value and
 metadata alike (generatedAt aside, it is the time of writing).
 
