@@ -10,14 +10,15 @@ import signal
 import sys
 import textwrap
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
 from pathlib import Path
 
 import psycopg
 
-from . import history, job
+from . import console, db, dbt_invoke, errors, history, job, project
 from .database_url import ConfigError, settings_from_environment
-from .paths import DOCS_TARGET_DIR
+from .errors import ExitCode
+from .paths import DEFAULT_REPORT
+from .render import json_default, print_facts, runs_as_table
 
 MAX_BACKFILL_DAYS = 3660
 
@@ -51,98 +52,15 @@ def positive_int(text: str) -> int:
     return value
 
 
-def today_utc() -> date:
-    return datetime.now(UTC).date()
-
-
 def check_not_after_tomorrow(option: str, value: date) -> None:
     """A later window would end in the future: its fact, dated by createdAt,
     would outrank every real window on the dashboard until that day."""
-    tomorrow = today_utc() + timedelta(days=1)
+    tomorrow = project.today_utc() + timedelta(days=1)
     if value > tomorrow:
         raise ConfigError(
             f"{option} {value} is after tomorrow ({tomorrow}, UTC): its window would end in"
             " the future and its fact would show on the dashboard as the newest until then"
         )
-
-
-def _json_default(value):
-    if isinstance(value, Decimal):
-        return (
-            int(value)
-            if value == value.to_integral_value() and value.as_tuple().exponent >= 0
-            else float(value)
-        )
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    raise TypeError(type(value).__name__)
-
-
-def facts_as_json(facts: list[dict]) -> str:
-    rows = [
-        {
-            "shopDomain": "__aggregate__",
-            "factType": fact["factType"],
-            "createdAt": fact["createdAt"].strftime("%Y-%m-%dT%H:%M:%S.000Z"),
-            "value": fact["value"],
-            "metadata": fact["metadata"],
-            # "written" by this run, or "kept" as stored (sources have shrunk)
-            "runAction": fact.get("action", "written"),
-        }
-        for fact in facts
-    ]
-    return json.dumps(rows, default=_json_default, indent=2)
-
-
-def two_decimals(value) -> str:
-    """A figure with two decimals ("1993.40", not "1993.4"), or a dash when there is none."""
-    return "–" if value is None else f"{Decimal(str(value)):.2f}"
-
-
-def window_bounds(fact: dict) -> tuple[str, str]:
-    """The window's first and last instant, as the fact stores them (UTC, end excluded)."""
-    value = fact["value"]
-    return (
-        str(value.get("windowStart", "")).replace(".000Z", "Z"),
-        str(value.get("windowEnd", "")).replace(".000Z", "Z"),
-    )
-
-
-def facts_as_table(facts: list[dict]) -> str:
-    """A readable table: one line per fact, its window, its figures in words."""
-    header = ("window start (UTC)", "window end (excluded)", "metric", "figures")
-    lines = []
-    for fact in facts:
-        value = fact["value"]
-        if fact["factType"] == "metrics.activation.rolling7d":
-            rate = Decimal(str(value["activationRate"]))
-            figures = (
-                f"{value['activatedShops']} of {value['totalActiveShops']} active shops"
-                f" activated: rate {rate} ({rate * 100:.2f}%)"
-            )
-        else:
-            figures = (
-                f"{value['sampleSize']} resolved breaches: median"
-                f" {two_decimals(value.get('medianMinutes'))} min, p90"
-                f" {two_decimals(value.get('p90Minutes'))} min"
-            )
-            if not value["sampleSize"]:
-                figures += " (no breach was resolved in the window)"
-            rejected = (fact.get("metadata") or {}).get("breachCandidatesRejected")
-            if rejected:
-                figures += f"; {rejected} malformed breach elements skipped"
-        if fact.get("action") == "kept":
-            figures += " [kept as stored: its sources have shrunk since]"
-        lines.append((*window_bounds(fact), fact["factType"], figures))
-    widths = [max(len(row[i]) for row in [header, *lines]) for i in range(3)]
-    out = ["  ".join(f"{header[i]:<{widths[i]}}" for i in range(3)) + f"  {header[3]}"]
-    out.append("  ".join("-" * widths[i] for i in range(3)) + "  " + "-" * 40)
-    out += ["  ".join(f"{row[i]:<{widths[i]}}" for i in range(3)) + f"  {row[3]}" for row in lines]
-    return "\n".join(out)
-
-
-def print_facts(facts: list[dict], as_json: bool) -> None:
-    print(facts_as_json(facts) if as_json else facts_as_table(facts), flush=True)
 
 
 def add_run_options(parser: argparse.ArgumentParser) -> None:
@@ -184,7 +102,7 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--lock-timeout",
         type=duration,
-        default=job.LOCK_TIMEOUT_DEFAULT_SECONDS,
+        default=db.LOCK_TIMEOUT_DEFAULT_SECONDS,
         metavar="DURATION",
         help="wait at most this long for another run of the job to finish, then exit 5"
         " (e.g. 90s, 30m, 2h; a bare number is minutes; default 30m)",
@@ -234,16 +152,19 @@ def add_as_of_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def build_parser() -> argparse.ArgumentParser:
-    def command(name: str, summary: str, description: str = "") -> argparse.ArgumentParser:
-        return commands.add_parser(
-            name,
-            help=summary,
-            description=textwrap.fill(description or summary[0].upper() + summary[1:] + ".", 78),
-            epilog=CONNECTION_HELP,
-            formatter_class=argparse.RawDescriptionHelpFormatter,
-        )
+def add_command(
+    commands, name: str, summary: str, description: str = ""
+) -> argparse.ArgumentParser:
+    return commands.add_parser(
+        name,
+        help=summary,
+        description=textwrap.fill(description or summary[0].upper() + summary[1:] + ".", 78),
+        epilog=CONNECTION_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
 
+
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="nightly-metrics",
         description='Rolling 7-day operator KPIs, computed by dbt and written to "DashboardFact".',
@@ -254,15 +175,23 @@ def build_parser() -> argparse.ArgumentParser:
         "--version", action="version", version=f"%(prog)s {history.project_version()}"
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for add in (add_run_commands, add_history_command, add_report_command, add_demo_commands):
+        add(commands)
+    return parser
 
-    run = command(
+
+def add_run_commands(commands) -> None:
+    """run and backfill: the job itself."""
+    run = add_command(
+        commands,
         "run",
         "compute one as-of date (default: today, UTC) and write its two facts",
     )
     add_as_of_option(run)
     add_run_options(run)
 
-    backfill = command(
+    backfill = add_command(
+        commands,
         "backfill",
         "compute every as-of date in a range, in one build, and write their facts",
     )
@@ -282,8 +211,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_run_options(backfill)
 
-    runs = command(
-        "history", "print the job's last runs (the table job_runs in the project's schema)"
+
+def add_history_command(commands) -> None:
+    """history: the last runs."""
+    runs = add_command(
+        commands,
+        "history",
+        "print the job's last runs (the table job_runs in the project's schema)",
     )
     runs.add_argument(
         "--limit", type=positive_int, default=10, metavar="N", help="how many runs (default 10)"
@@ -292,7 +226,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--json", action="store_true", help="print the runs as JSON on stdout, newest first"
     )
 
-    report = command(
+
+def add_report_command(commands) -> None:
+    """report: the HTML report of the stored KPIs."""
+    report = add_command(
+        commands,
         "report",
         "write an HTML report (opens offline) of the stored KPIs, their data quality"
         " and the last runs",
@@ -315,7 +253,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--png", type=Path, default=None, metavar="DIR", help="also write the charts as PNG files"
     )
 
-    demo = command(
+
+def add_demo_commands(commands) -> None:
+    """demo and docs: the embedded demo database (the demo extra)."""
+    demo = add_command(
+        commands,
         "demo",
         "run the job on an embedded PostgreSQL loaded with synthetic data",
         "Starts an embedded PostgreSQL (data in .demo/), loads a synthetic data set"
@@ -340,7 +282,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_output_options(demo)
 
-    docs = command(
+    docs = add_command(
+        commands,
         "docs",
         "generate the dbt docs site (lineage) against the demo database",
         "Builds the demo database and generates dbt's docs site: a single file,"
@@ -356,12 +299,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--fresh", action="store_true", help="drop and reload the demo database first"
     )
     add_output_options(docs)
-    return parser
 
 
 def command_run(args: argparse.Namespace, start: date, end: date) -> int:
     settings, connection_note = settings_from_environment(os.environ)
-    job.log(connection_note)
+    console.log(connection_note)
     result = job.run_job(
         settings,
         start,
@@ -382,52 +324,22 @@ def command_run(args: argparse.Namespace, start: date, end: date) -> int:
     return result.exit_code
 
 
-DEFAULT_REPORT = DOCS_TARGET_DIR / "nightly-metrics-report.html"
-
-
 def command_history(args: argparse.Namespace) -> int:
     settings, _ = settings_from_environment(os.environ)
     try:
-        with job.connect(settings, autocommit=True) as conn:
-            runs = history.read(conn, job.TARGET_SCHEMA_DEFAULT, args.limit)
+        with db.connect(settings, autocommit=True) as conn:
+            runs = history.read(conn, project.TARGET_SCHEMA_DEFAULT, args.limit)
     except psycopg.Error as error:
-        raise job.JobError(
-            f"cannot read the run history: {' '.join(str(error).split())}", job.EXIT_CONFIG
+        raise errors.JobError(
+            f"cannot read the run history: {' '.join(str(error).split())}", ExitCode.CONFIG
         ) from None
     if args.json:
-        print(json.dumps(runs or [], default=_json_default, indent=2), flush=True)
+        print(json.dumps(runs or [], default=json_default, indent=2), flush=True)
     elif not runs:
-        print(f"no run recorded yet in {job.TARGET_SCHEMA_DEFAULT}.{history.TABLE}", flush=True)
+        print(f"no run recorded yet in {project.TARGET_SCHEMA_DEFAULT}.{history.TABLE}", flush=True)
     else:
         print(runs_as_table(runs), flush=True)
     return 0
-
-
-def runs_as_table(runs: list[dict]) -> str:
-    """The last runs, newest first: one line each, then what went wrong, if anything."""
-    header = history.SUMMARY_COLUMNS
-    lines = []
-    notes = []
-    for run in runs:
-        cells, problems = history.summarize(run)
-        lines.append(cells)
-        if problems:
-            said = problems if len(problems) <= 240 else problems[:239] + "…"
-            notes.append(f"{cells[0]}  {said}")
-    widths = [max(len(row[i]) for row in [header, *lines]) for i in range(len(header))]
-    numeric = {4, 5, 6, 7, 8}
-
-    def format_row(row) -> str:
-        return "  ".join(
-            f"{cell:>{widths[i]}}" if i in numeric else f"{cell:<{widths[i]}}"
-            for i, cell in enumerate(row)
-        ).rstrip()
-
-    out = [format_row(header), "  ".join("-" * w for w in widths)]
-    out += [format_row(row) for row in lines]
-    if notes:
-        out += ["", "problems reported:"] + [f"  {note}" for note in notes]
-    return "\n".join(out)
 
 
 def command_report(args: argparse.Namespace) -> int:
@@ -435,15 +347,15 @@ def command_report(args: argparse.Namespace) -> int:
 
     settings, _ = settings_from_environment(os.environ)
     out = args.out or DEFAULT_REPORT
-    since = args.since or today_utc() - timedelta(days=90)
+    since = args.since or project.today_utc() - timedelta(days=90)
     try:
-        with job.connect(settings, autocommit=True) as conn:
+        with db.connect(settings, autocommit=True) as conn:
             data = write_report(
                 conn,
                 source_schema=settings.source_schema,
-                target_schema=job.TARGET_SCHEMA_DEFAULT,
+                target_schema=project.TARGET_SCHEMA_DEFAULT,
                 since=since,
-                until=today_utc(),
+                until=project.today_utc(),
                 out=out,
                 png_dir=args.png,
                 source_description=settings.describe(),
@@ -454,21 +366,15 @@ def command_report(args: argparse.Namespace) -> int:
     except OSError as error:
         raise ConfigError(f"cannot write the report: {error}") from None
     except psycopg.Error as error:
-        raise job.JobError(
+        raise errors.JobError(
             f"cannot read the stored facts or the run history: {' '.join(str(error).split())}",
-            job.EXIT_CONFIG,
+            ExitCode.CONFIG,
         ) from None
     windows = max(len(w) for w in data.windows.values())
-    job.log(f"report of {windows} window(s) since {since} written to {out}")
+    console.log(f"report of {windows} window(s) since {since} written to {out}")
     if args.png:
-        job.log(f"charts written to {args.png}/activation.png and {args.png}/sla.png")
+        console.log(f"charts written to {args.png}/activation.png and {args.png}/sla.png")
     return 0
-
-
-class Interrupted:
-    """The signal that stopped the run, for its exit code (128 + the number)."""
-
-    signal_number: int | None = None
 
 
 def stop_on_signal(signal_number: int, _frame) -> None:
@@ -476,13 +382,12 @@ def stop_on_signal(signal_number: int, _frame) -> None:
     queries, open transactions roll back, every lock, temporary folder and
     embedded server of ours is released on the way out. A second signal during
     that cleanup is ignored."""
-    if Interrupted.signal_number is not None:
+    if job.Interruption.signal_number is not None:
         return
-    Interrupted.signal_number = signal_number
     job.Interruption.signal_number = signal_number
     for number in (signal.SIGINT, signal.SIGTERM):
         signal.signal(number, signal.SIG_IGN)
-    job.DbtOutput.mute_all()
+    dbt_invoke.DbtOutput.mute_all()
     raise KeyboardInterrupt
 
 
@@ -494,7 +399,7 @@ def report_interrupt() -> int:
     and, under `python -m`, then kills the process with SIGINT at exit even though
     the interrupt was handled here. A successful exec() of a string clears that
     memory, so the exit code stays 130 or 143."""
-    number = Interrupted.signal_number or signal.SIGINT
+    number = job.Interruption.signal_number or signal.SIGINT
     # A run says what it had committed by then (job.run_job), even when it is "nothing".
     committed = f"; {job.Interruption.committed}" if job.Interruption.committed else ""
     print(
@@ -509,16 +414,15 @@ def report_interrupt() -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    job.QUIET = bool(getattr(args, "quiet", False))
-    Interrupted.signal_number = None
+    console.configure(quiet=bool(getattr(args, "quiet", False)))
     job.Interruption.signal_number = None
     job.Interruption.committed = None
-    job.DbtOutput.interrupted = False
+    dbt_invoke.DbtOutput.interrupted = False
     signal.signal(signal.SIGTERM, stop_on_signal)
     signal.signal(signal.SIGINT, stop_on_signal)
     try:
         if args.command == "run":
-            as_of = args.as_of or today_utc()
+            as_of = args.as_of or project.today_utc()
             check_not_after_tomorrow("--as-of", as_of)
             return command_run(args, as_of, as_of)
         if args.command == "backfill":
@@ -534,7 +438,7 @@ def main(argv: list[str] | None = None) -> int:
             if args.as_of:
                 check_not_after_tomorrow("--as-of", args.as_of)
             return run_demo(
-                args.as_of or today_utc(),
+                args.as_of or project.today_utc(),
                 fresh=args.fresh,
                 as_json=args.json,
                 quiet=not args.verbose,
@@ -550,14 +454,14 @@ def main(argv: list[str] | None = None) -> int:
             return generate_docs(serve=args.serve, port=args.port, fresh=args.fresh)
     except ConfigError as error:
         print(f"nightly-metrics: configuration error: {error}", file=sys.stderr)
-        return job.EXIT_CONFIG
-    except job.JobError as error:
+        return ExitCode.CONFIG
+    except errors.JobError as error:
         print(f"nightly-metrics: {error}", file=sys.stderr)
         return error.exit_code
     except KeyboardInterrupt:
         return report_interrupt()
     parser.error(f"unknown command {args.command}")
-    return job.EXIT_CONFIG
+    return ExitCode.CONFIG
 
 
 if __name__ == "__main__":

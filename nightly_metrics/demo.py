@@ -9,10 +9,12 @@ from datetime import UTC, date, datetime, timedelta
 
 import psycopg
 
-from . import job
+from . import console, db, dbt_invoke, errors, job, project
 from .database_url import parse_database_url
 from .embedded import EmbeddedPostgresMissing, create_database, start_server
-from .paths import DEMO_DATA_DIR, DOCS_TARGET_DIR, LOG_DIR
+from .errors import ExitCode
+from .paths import DEFAULT_REPORT, DEMO_DATA_DIR, DOCS_TARGET_DIR, LOG_DIR
+from .render import print_facts
 
 DEMO_DATABASE = "nightly_metrics_demo"
 
@@ -22,18 +24,18 @@ def prepare_demo_database(as_of: date, *, fresh: bool = False):
     synthetic data set the first time (or when `fresh`). Returns (server, settings)."""
     from .synthetic_data import SCALES, create_source_tables, generate
 
-    job.log(f"starting the embedded PostgreSQL in {DEMO_DATA_DIR}")
+    console.log(f"starting the embedded PostgreSQL in {DEMO_DATA_DIR}")
     try:
         server = start_server(DEMO_DATA_DIR)
     except EmbeddedPostgresMissing as error:
-        raise job.JobError(str(error), job.EXIT_CONFIG) from None
+        raise errors.JobError(str(error), ExitCode.CONFIG) from None
     uri = create_database(server, DEMO_DATABASE, drop_existing=fresh)
     ends = demo_data_end(uri)
     if ends is not None and ends != as_of - timedelta(days=1):
         # Synthetic data ends the day before the date it was made for. On a later
         # day the newest windows would have no data at all (missing source days);
         # for an earlier one the 30 windows would reach before its first day.
-        job.log(
+        console.log(
             f"the demo data ends on {ends}, not the day before the as-of date {as_of}:"
             " making it again for this date (the demo database is dropped and reloaded)"
         )
@@ -43,12 +45,12 @@ def prepare_demo_database(as_of: date, *, fresh: bool = False):
         create_source_tables(conn)
         loaded = conn.execute('select count(*) from "DashboardFact"').fetchone()[0]
         if loaded == 0:
-            job.log(f"loading the synthetic data set (scale 'demo', history up to {as_of})")
+            console.log(f"loading the synthetic data set (scale 'demo', history up to {as_of})")
             counts = generate(conn, SCALES["demo"], as_of=as_of, seed=42)
             conn.commit()
-            job.log("loaded " + ", ".join(f"{kind}: {count}" for kind, count in counts.items()))
+            console.log("loaded " + ", ".join(f"{kind}: {count}" for kind, count in counts.items()))
         else:
-            job.log(
+            console.log(
                 f"reusing the demo data loaded before ({loaded} DashboardFact rows;"
                 " --fresh reloads it)"
             )
@@ -62,8 +64,8 @@ def demo_data_end(uri: str) -> date | None:
         if found is None:
             return None
         newest = conn.execute(
-            'select max("createdAt") from "DashboardFact"'
-            " where \"factType\" = 'dashboard.session.opened'"
+            'select max("createdAt") from "DashboardFact" where "factType" = %s',
+            (project.FACT_TYPES["dashboard_session"],),
         ).fetchone()[0]
     return newest.date() if newest else None
 
@@ -81,7 +83,6 @@ def run_demo(
 ) -> int:
     """Backfills the demo data's last 30 as-of dates in one build, prints the
     facts of the last one and writes the report."""
-    from .cli import DEFAULT_REPORT, print_facts
     from .report import ReportError, write_report
 
     server, settings = prepare_demo_database(as_of, fresh=fresh)
@@ -95,11 +96,11 @@ def run_demo(
         for problem in result.problems:
             print(f"nightly-metrics: {problem}", file=sys.stderr, flush=True)
         try:
-            with job.connect(settings, autocommit=True) as conn:
+            with db.connect(settings, autocommit=True) as conn:
                 write_report(
                     conn,
                     source_schema=settings.source_schema,
-                    target_schema=job.TARGET_SCHEMA_DEFAULT,
+                    target_schema=project.TARGET_SCHEMA_DEFAULT,
                     since=first,
                     until=as_of,
                     out=DEFAULT_REPORT,
@@ -108,11 +109,11 @@ def run_demo(
                     generated_at=datetime.now(UTC),
                 )
         except ReportError as error:
-            job.log(f"no report: {error}")
+            console.log(f"no report: {error}")
         else:
             where = f"Report of the last {DEMO_TREND_DAYS} windows, opens offline: {DEFAULT_REPORT}"
             if as_json:
-                job.log(where)  # stdout carries the JSON alone
+                console.log(where)  # stdout carries the JSON alone
             else:
                 print(f"\n{where}", flush=True)
         if keep_running:
@@ -139,20 +140,19 @@ def wait_while_serving(server) -> None:
             time.sleep(3600)
     except KeyboardInterrupt:
         # The way this mode ends: the run's own exit code stands.
-        job.log("stopping the demo database")
+        console.log("stopping the demo database")
 
 
 def generate_docs(*, serve: bool = False, port: int = 8080, fresh: bool = False) -> int:
     """`dbt docs generate` (and optionally `serve`) against the demo database,
     so the catalog shows real columns and types."""
-    from .cli import today_utc
 
-    server, settings = prepare_demo_database(today_utc(), fresh=fresh)
+    server, settings = prepare_demo_database(project.today_utc(), fresh=fresh)
     try:
         target = DOCS_TARGET_DIR
         # The site shows the lineage and the catalog: a source day missing from
         # the demo data must not keep it from being built.
-        outcome = job.invoke_dbt(
+        outcome = dbt_invoke.invoke_dbt(
             [
                 "build",
                 "--exclude-resource-type",
@@ -161,40 +161,40 @@ def generate_docs(*, serve: bool = False, port: int = 8080, fresh: bool = False)
                 '{"allow_missing_days": true}',
             ],
             settings,
-            job.TARGET_SCHEMA_DEFAULT,
+            project.TARGET_SCHEMA_DEFAULT,
             target_path=target,
         )
         if not outcome.success:
-            raise job.JobError(
-                f"the demo build failed; see {LOG_DIR / 'dbt.log'}", job.EXIT_BUILD_FAILED
+            raise errors.JobError(
+                f"the demo build failed; see {LOG_DIR / 'dbt.log'}", ExitCode.BUILD_FAILED
             )
         # --static also writes static_index.html: the site in one file, manifest and
         # catalog inside, which a browser opens from disk (index.html fetches them,
         # which browsers refuse on file://).
-        outcome = job.invoke_dbt(
+        outcome = dbt_invoke.invoke_dbt(
             ["docs", "generate", "--static"],
             settings,
-            job.TARGET_SCHEMA_DEFAULT,
+            project.TARGET_SCHEMA_DEFAULT,
             target_path=target,
         )
         if not outcome.success:
-            raise job.JobError(
-                f"dbt docs generate failed: {outcome.exception}", job.EXIT_BUILD_FAILED
+            raise errors.JobError(
+                f"dbt docs generate failed: {outcome.exception}", ExitCode.BUILD_FAILED
             )
-        job.log(
+        console.log(
             f"docs site written: open {target / 'static_index.html'} in a browser (one file,"
             f" works from disk){'' if serve else ', or run nightly-metrics docs --serve'}"
         )
         if serve:
-            job.log(f"serving it on http://localhost:{port} (Ctrl+C stops)")
+            console.log(f"serving it on http://localhost:{port} (Ctrl+C stops)")
         if serve:
-            job.invoke_dbt(
+            dbt_invoke.invoke_dbt(
                 ["docs", "serve", "--port", str(port)],
                 settings,
-                job.TARGET_SCHEMA_DEFAULT,
+                project.TARGET_SCHEMA_DEFAULT,
                 quiet=False,
                 target_path=target,
             )
     finally:
         server.cleanup()
-    return job.EXIT_OK
+    return ExitCode.OK

@@ -83,3 +83,13 @@ def classify_connection_failure(
         return ExitCode.UNREACHABLE
     said = message[answer.end() :]
     return ExitCode.UNREACHABLE if any(m in said for m in _NOT_NOW) else ExitCode.CONFIG
+
+
+class JobError(Exception):
+    def __init__(self, message: str, exit_code: int):
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+# How the project's macros begin a message about a setting (macros/configuration.sql).
+CONFIGURATION_ERROR = "configuration error:"

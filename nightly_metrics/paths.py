@@ -45,3 +45,4 @@ LOG_DIR = STATE_DIR / "logs"  # dbt's own log, logs/dbt.log
 DOCS_TARGET_DIR = STATE_DIR / "target"  # the docs site
 PARSE_CACHE_DIR = STATE_DIR / "target" / "parse-cache"  # dbt's partial-parse files, per database
 DEMO_DATA_DIR = STATE_DIR / ".demo" / "pgdata"  # the demo's embedded PostgreSQL
+DEFAULT_REPORT = DOCS_TARGET_DIR / "nightly-metrics-report.html"  # the report command's file

@@ -22,9 +22,10 @@ import psycopg
 from psycopg import sql
 
 from . import history
+from .project import FACT_TYPES
 
-ACTIVATION = "metrics.activation.rolling7d"
-SLA = "metrics.sla_resolution.rolling7d"
+ACTIVATION = FACT_TYPES["activation"]
+SLA = FACT_TYPES["sla_resolution"]
 # The source streams each fact reads (int_source_days_checked).
 STREAMS = {
     ACTIVATION: ("dashboardSessions", "opsDecisions"),

@@ -56,7 +56,7 @@ sys.path.insert(0, str(PROJECT_DIR))
 import psycopg  # noqa: E402
 from psycopg.types.json import set_json_loads  # noqa: E402
 
-from nightly_metrics import job  # noqa: E402
+from nightly_metrics import dbt_invoke, project  # noqa: E402
 from nightly_metrics import synthetic_data as synthetic  # noqa: E402
 from nightly_metrics.database_url import parse_database_url  # noqa: E402
 from nightly_metrics.embedded import create_database, start_server  # noqa: E402
@@ -67,14 +67,14 @@ import benchmark_spark  # noqa: E402
 
 AS_OF = date(2026, 11, 28)
 SEED = 42
-WINDOW_DAYS = job.WINDOW_DAYS
-LOOKBACK_DAYS = job.LOOKBACK_DAYS_DEFAULT
+WINDOW_DAYS = project.WINDOW_DAYS
+LOOKBACK_DAYS = project.LOOKBACK_DAYS_DEFAULT
 BACKFILL_DAYS = 365
 SHORT_HISTORY_DAYS = 60
 WORK_MEM = "64MB"
-TARGET_SCHEMA = job.TARGET_SCHEMA_DEFAULT
+TARGET_SCHEMA = project.TARGET_SCHEMA_DEFAULT
 TIME_BIN = "/usr/bin/time" if os.access("/usr/bin/time", os.X_OK) else None
-METRIC_TYPES = list(job.METRIC_FACT_TYPES)
+METRIC_TYPES = list(project.METRIC_FACT_TYPES)
 DEADLOCKS: list[str] = []  # project builds that failed with a deadlock and were rerun
 
 
@@ -185,7 +185,7 @@ def dbt_build(uri: str, start: date, end: date) -> dict:
     ]
     with tempfile.TemporaryDirectory(prefix="benchmark-target-") as tmp:
         for attempt in range(3):
-            outcome = job.invoke_dbt(
+            outcome = dbt_invoke.invoke_dbt(
                 args,
                 settings,
                 TARGET_SCHEMA,

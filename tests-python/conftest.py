@@ -20,7 +20,7 @@ import psycopg
 import pytest
 from psycopg.types.json import Jsonb, set_json_loads
 
-from nightly_metrics import job
+from nightly_metrics import job, project
 from nightly_metrics.database_url import ConnectionSettings, parse_database_url
 from nightly_metrics.embedded import start_server
 
@@ -127,7 +127,7 @@ class SourceDatabase:
             'select id, "factType", scope, value, metadata, "createdAt", "updatedAt"'
             ' from "DashboardFact" where "shopDomain" = %s and "factType" = any(%s)'
             ' order by "createdAt", "factType", id',
-            ("__aggregate__", list(job.METRIC_FACT_TYPES)),
+            ("__aggregate__", list(project.METRIC_FACT_TYPES)),
         )
         keys = ("id", "factType", "scope", "value", "metadata", "createdAt", "updatedAt")
         return [dict(zip(keys, row, strict=True)) for row in rows]
@@ -150,7 +150,7 @@ class SourceDatabase:
         return self.execute(
             'select * from "DashboardFact" where not ("shopDomain" = %s and "factType" = any(%s))'
             " order by id",
-            ("__aggregate__", list(job.METRIC_FACT_TYPES)),
+            ("__aggregate__", list(project.METRIC_FACT_TYPES)),
         ) + self.execute('select * from "DecisionLog" order by id')
 
 

@@ -21,7 +21,8 @@ from decimal import Decimal
 
 from conftest import run_cli
 
-from nightly_metrics import job
+from nightly_metrics import dbt_invoke, project
+from nightly_metrics.errors import ExitCode
 
 SLA = "metrics.sla_resolution.rolling7d"
 AS_OF = date(2026, 11, 28)
@@ -81,7 +82,7 @@ def test_a_dry_run_after_a_purge_prints_what_the_real_run_writes(source_db):
 
 def test_a_plain_full_refresh_keeps_the_remembered_breaches(source_db):
     purged_breach_scenario(source_db)
-    with job.dbt_session(source_db.settings, job.TARGET_SCHEMA_DEFAULT) as dbt:
+    with dbt_invoke.dbt_session(source_db.settings, project.TARGET_SCHEMA_DEFAULT) as dbt:
         outcome = dbt(["build", "--full-refresh", "--vars", '{"as_of": "2026-11-27"}'])
     assert outcome.success, (outcome.failed_nodes, outcome.failed_tests, outcome.exception)
     source_db.run(AS_OF)
@@ -97,14 +98,14 @@ def test_a_target_schema_without_the_memory_stops_the_run(source_db):
     stored_before = source_db.aggregate_facts()
     for args in (["run", "--as-of", str(AS_OF)], ["run", "--as-of", str(AS_OF), "--dry-run"]):
         stopped = run_cli(args, env=env)
-        assert stopped.returncode == job.EXIT_CONFIG, stopped.stderr
+        assert stopped.returncode == ExitCode.CONFIG, stopped.stderr
         assert "remembered breaches" in stopped.stderr
         assert MEMORY in stopped.stderr
         assert "Traceback" not in stopped.stderr
         assert source_db.aggregate_facts() == stored_before
 
     # plain dbt stops the same way, before the write
-    with job.dbt_session(source_db.settings, job.TARGET_SCHEMA_DEFAULT) as dbt:
+    with dbt_invoke.dbt_session(source_db.settings, project.TARGET_SCHEMA_DEFAULT) as dbt:
         outcome = dbt(["build", "--vars", '{"as_of": "2026-11-28"}'])
     assert not outcome.success
     assert any("remembered breaches" in message for _, message in outcome.failed_nodes)

@@ -25,7 +25,7 @@ import psycopg
 from conftest import PROJECT_DIR, wait_for_waiting_sessions
 from contract_oracle import SLA_FACT_TYPE, Fact
 
-from nightly_metrics import job
+from nightly_metrics import project
 
 AS_OF = date(2026, 11, 28)
 SNAPSHOT_AT = datetime(2026, 11, 22, 9)
@@ -252,7 +252,7 @@ def dbt_command(db, tmp: Path) -> tuple[list[str], dict]:
     profiles = tmp / "profiles"
     profiles.mkdir(parents=True, exist_ok=True)
     (profiles / "profiles.yml").write_text((PROJECT_DIR / "profiles.example.yml").read_text())
-    environment = {**os.environ, **db.settings.dbt_environment(job.TARGET_SCHEMA_DEFAULT)}
+    environment = {**os.environ, **db.settings.dbt_environment(project.TARGET_SCHEMA_DEFAULT)}
     environment["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "false"
     dbt = str(Path(sys.executable).parent / "dbt")
     return [

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 
-from nightly_metrics import cli
+from nightly_metrics import cli, render
 
 WINDOW = {"windowStart": "2026-11-21T00:00:00.000Z", "windowEnd": "2026-11-28T00:00:00.000Z"}
 
@@ -25,7 +25,7 @@ def fact(fact_type: str, value: dict, metadata: dict | None = None) -> dict:
 
 
 def test_the_facts_table_names_the_window_and_formats_every_figure_alike():
-    table = cli.facts_as_table(
+    table = render.facts_as_table(
         [
             fact(
                 "metrics.activation.rolling7d",

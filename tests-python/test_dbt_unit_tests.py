@@ -8,9 +8,9 @@ from datetime import date
 
 import yaml
 
-from nightly_metrics import job
+from nightly_metrics import dbt_invoke, paths, project
 
-PROJECT_DIR = job.PROJECT_DIR
+PROJECT_DIR = paths.PROJECT_DIR
 
 
 def declared_unit_tests() -> set[str]:
@@ -25,10 +25,10 @@ def declared_unit_tests() -> set[str]:
 def test_dbt_unit_tests_pass(source_db):
     source_db.run(date(2026, 11, 28))  # unit tests read the column types of built parents
     with tempfile.TemporaryDirectory() as target:
-        outcome = job.invoke_dbt(
+        outcome = dbt_invoke.invoke_dbt(
             ["test", "--select", "test_type:unit", "--vars", '{"as_of": "2026-11-28"}'],
             source_db.settings,
-            job.TARGET_SCHEMA_DEFAULT,
+            project.TARGET_SCHEMA_DEFAULT,
             quiet=False,
             target_path=target,
         )

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from conftest import PROJECT_DIR
 
-from nightly_metrics import job
+from nightly_metrics import dbt_invoke, project
 
 AS_OF = "2026-11-28"
 WINDOW_START = datetime(2026, 11, 21)
@@ -131,12 +131,12 @@ def build_and_document(source_db, tmp_path: Path) -> tuple[dict, dict]:
     variables = {"as_of": AS_OF}
     target = tmp_path / "target"
     settings = source_db.settings
-    schema = job.TARGET_SCHEMA_DEFAULT
+    schema = project.TARGET_SCHEMA_DEFAULT
     for args in (
         ["build", "--vars", json.dumps(variables), "--exclude-resource-type", "unit_test"],
         ["docs", "generate", "--vars", json.dumps(variables)],
     ):
-        outcome = job.invoke_dbt(args, settings, schema, target_path=target)
+        outcome = dbt_invoke.invoke_dbt(args, settings, schema, target_path=target)
         assert outcome.success, (
             args,
             outcome.exception,

@@ -17,7 +17,7 @@ import psycopg
 import pytest
 from conftest import run_cli, start_cli, wait_for_waiting_sessions
 
-from nightly_metrics import job
+from nightly_metrics.errors import ExitCode
 
 AS_OF = date(2026, 11, 28)
 BACKFILL = ["backfill", "--start", "2026-11-20", "--end", str(AS_OF)]
@@ -122,7 +122,7 @@ def test_connections_lost_after_the_write_exit_3_and_say_what_was_committed(sour
         held.release()
         proc = held.proc
         _, err = proc.communicate(timeout=120)
-    assert proc.returncode == job.EXIT_DATABASE_UNREACHABLE, err
+    assert proc.returncode == ExitCode.UNREACHABLE, err
     assert "Traceback" not in err
     assert "connection to the database was lost" in err, err
     assert f"{BACKFILL_FACTS} fact(s) of 9 as-of date(s)" in err, err
@@ -135,7 +135,7 @@ def test_a_read_only_database_is_a_configuration_error(source_db):
     add_a_week_of_sessions(source_db)
     source_db.execute(f'alter database "{source_db.name}" set default_transaction_read_only = on')
     result = run_cli(["run", "--as-of", str(AS_OF)], env={"DATABASE_URL": source_db.uri})
-    assert result.returncode == job.EXIT_CONFIG, result.stderr
+    assert result.returncode == ExitCode.CONFIG, result.stderr
     assert "read-only" in result.stderr
     assert "Traceback" not in result.stderr
     assert source_db.aggregate_facts() == []
@@ -144,7 +144,7 @@ def test_a_read_only_database_is_a_configuration_error(source_db):
 def test_a_column_missing_from_the_sources_is_a_configuration_error(source_db):
     source_db.execute('alter table "DecisionLog" drop column "externalRef"')
     result = run_cli(["run", "--as-of", str(AS_OF)], env={"DATABASE_URL": source_db.uri})
-    assert result.returncode == job.EXIT_CONFIG, result.stderr
+    assert result.returncode == ExitCode.CONFIG, result.stderr
     assert '"externalRef"' in result.stderr and '"DecisionLog"' in result.stderr
     assert "Traceback" not in result.stderr
 
@@ -189,7 +189,7 @@ def test_a_refused_login_is_a_configuration_error(refusing_server, how, url):
     target = url(refusing_server.uri)
     assert target != refusing_server.uri, how
     result = run_cli(["run", "--as-of", str(AS_OF)], env={"DATABASE_URL": target})
-    assert result.returncode == job.EXIT_CONFIG, (how, result.stderr)
+    assert result.returncode == ExitCode.CONFIG, (how, result.stderr)
     assert "refused the connection" in result.stderr, (how, result.stderr)
     assert "Traceback" not in result.stderr
 
@@ -218,7 +218,7 @@ def test_a_refused_login_on_a_german_server_is_still_a_configuration_error(refus
         target = as_user(refusing_server.uri, f"{PASSWORD_ROLE}:wrong")
         result = run_cli(["run", "--as-of", str(AS_OF)], env={"DATABASE_URL": target})
         assert "password authentication failed" not in result.stderr  # really in German
-        assert result.returncode == job.EXIT_CONFIG, result.stderr
+        assert result.returncode == ExitCode.CONFIG, result.stderr
     finally:
         refusing_server.execute("alter system reset lc_messages")
         refusing_server.execute("select pg_reload_conf()")

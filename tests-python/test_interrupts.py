@@ -21,7 +21,7 @@ import psutil
 import psycopg
 from conftest import PROJECT_DIR, run_cli, start_cli, wait_for_waiting_sessions
 
-from nightly_metrics import job
+from nightly_metrics.errors import ExitCode
 from nightly_metrics.paths import LOG_DIR
 
 AS_OF = date(2026, 11, 28)
@@ -74,7 +74,7 @@ def test_a_blocked_run_gives_up_after_the_lock_timeout(source_db):
     result, waited = run_while_another_run_holds_the_lock(
         source_db, ["run", "--as-of", str(AS_OF), "--lock-timeout", "3s"]
     )
-    assert result.returncode == job.EXIT_LOCK_TIMEOUT, result.stderr
+    assert result.returncode == ExitCode.LOCK_TIMEOUT, result.stderr
     assert "waiting for another run of the job (server process" in result.stderr
     assert "still held its lock after 3 s (--lock-timeout); nothing was written" in result.stderr
     assert "Traceback" not in result.stderr
@@ -224,7 +224,7 @@ def test_a_lock_timeout_of_zero_does_not_wait(source_db):
     result, _ = run_while_another_run_holds_the_lock(
         source_db, ["run", "--as-of", str(AS_OF), "--lock-timeout", "0"]
     )
-    assert result.returncode == job.EXIT_LOCK_TIMEOUT, result.stderr
+    assert result.returncode == ExitCode.LOCK_TIMEOUT, result.stderr
     assert "--lock-timeout is 0" in result.stderr
 
 
@@ -235,7 +235,7 @@ def test_the_lock_wait_is_bounded_by_lock_timeout_alone(source_db):
     result, waited = run_while_another_run_holds_the_lock(
         source_db, ["run", "--as-of", str(AS_OF), "--lock-timeout", "4s"]
     )
-    assert result.returncode == job.EXIT_LOCK_TIMEOUT, result.stderr
+    assert result.returncode == ExitCode.LOCK_TIMEOUT, result.stderr
     assert "still held its lock after 4 s" in result.stderr
     assert "Traceback" not in result.stderr
     assert waited >= 4
@@ -249,8 +249,8 @@ def test_an_interrupt_that_passed_through_generated_code_still_exits_143(tmp_pat
     module = tmp_path / "interrupted_in_exec.py"
     module.write_text(
         "import signal, sys\n"
-        "from nightly_metrics import cli\n"
-        "cli.Interrupted.signal_number = signal.SIGTERM\n"
+        "from nightly_metrics import cli, job\n"
+        "job.Interruption.signal_number = signal.SIGTERM\n"
         "try:\n"
         "    exec('raise KeyboardInterrupt')\n"
         "except KeyboardInterrupt:\n"

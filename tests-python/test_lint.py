@@ -18,7 +18,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from nightly_metrics import job
+from nightly_metrics import dbt_invoke, project
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 AS_OF = "2026-11-28"
@@ -39,10 +39,10 @@ def test_sqlfluff_lint_is_clean(source_db, tmp_path):
     # Build once, so that `is_incremental()` is true while linting and the
     # incremental-only SQL is checked as well.
     variables = {"as_of": AS_OF, "write_back": False}
-    outcome = job.invoke_dbt(
+    outcome = dbt_invoke.invoke_dbt(
         ["run", "--vars", json.dumps(variables)],
         settings,
-        job.TARGET_SCHEMA_DEFAULT,
+        project.TARGET_SCHEMA_DEFAULT,
         target_path=tmp_path / "target-build",
     )
     assert outcome.success, outcome.exception or outcome.failed_nodes
@@ -52,7 +52,7 @@ def test_sqlfluff_lint_is_clean(source_db, tmp_path):
     shutil.copy(PROJECT_DIR / "profiles.example.yml", profiles / "profiles.yml")
     env = {
         **os.environ,
-        **settings.dbt_environment(job.TARGET_SCHEMA_DEFAULT),
+        **settings.dbt_environment(project.TARGET_SCHEMA_DEFAULT),
         "DBT_PROFILES_DIR": str(profiles),
         "DBT_TARGET_PATH": str(tmp_path / "target"),
         "DBT_LOG_PATH": str(tmp_path / "logs"),

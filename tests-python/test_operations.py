@@ -25,9 +25,10 @@ from conftest import (
 )
 from dbt.cli.main import dbtRunner
 
-from nightly_metrics import job
+from nightly_metrics import job, project
 from nightly_metrics.database_url import parse_database_url
 from nightly_metrics.embedded import start_server
+from nightly_metrics.errors import ExitCode
 from nightly_metrics.paths import LOG_DIR
 from nightly_metrics.synthetic_data import Scale, generate
 
@@ -72,15 +73,15 @@ def test_backfill_is_one_build_equal_to_single_date_runs(source_db, monkeypatch)
         source_db.run(as_of)
         after = {(f["factType"], f["createdAt"]): f for f in source_db.aggregate_facts()}
         assert len(after) == 2 * 365
-        for fact_type in job.METRIC_FACT_TYPES:
+        for fact_type in project.METRIC_FACT_TYPES:
             key = (fact_type, datetime(as_of.year, as_of.month, as_of.day))
             assert without_generated_at(after[key]) == without_generated_at(backfilled[key])
             assert after[key]["id"] == backfilled[key]["id"]
     # a single-date run leaves every other backfilled row alone
-    untouched_key = (job.METRIC_FACT_TYPES[0], datetime(2026, 6, 1))
+    untouched_key = (project.METRIC_FACT_TYPES[0], datetime(2026, 6, 1))
     assert after[untouched_key]["updatedAt"] == backfilled[untouched_key]["updatedAt"]
     # the sample is not vacuous: recent windows have shops and resolved breaches
-    recent = after[(job.METRIC_FACT_TYPES[1], datetime(2026, 11, 28))]["value"]
+    recent = after[(project.METRIC_FACT_TYPES[1], datetime(2026, 11, 28))]["value"]
     assert recent["sampleSize"] > 0
     assert source_db.non_aggregate_snapshot() == untouched_before
 
@@ -94,7 +95,7 @@ def test_a_day_missing_from_busy_sessions_withholds_activation_only(source_db):
     )
     url = source_db.uri
     failed = run_cli(["run", "--as-of", str(AS_OF)], env={"DATABASE_URL": url})
-    assert failed.returncode == job.EXIT_SOURCE_DAY_MISSING, failed.stderr
+    assert failed.returncode == ExitCode.DATA_MISSING, failed.stderr
     assert "dashboard_sessions: no rows on 1 day(s)" in failed.stderr
     assert str(missing) in failed.stderr
     assert "Traceback" not in failed.stderr
@@ -163,7 +164,7 @@ def test_the_run_says_what_was_written_when_a_test_fails_after_the_write(source_
         ),
     )
     result = run_cli(["run", "--as-of", "2026-11-29"], env={"DATABASE_URL": source_db.uri})
-    assert result.returncode == job.EXIT_BUILD_FAILED, result.stderr  # look first, no retry
+    assert result.returncode == ExitCode.BUILD_FAILED, result.stderr  # look first, no retry
     assert "unique_combination_of_columns" in result.stderr
     assert '2 fact(s) were written to "DashboardFact"' in result.stderr
     assert "nothing was written" not in result.stderr
@@ -196,7 +197,7 @@ def test_two_runs_started_together_leave_exactly_one_pair(source_db):
     for proc, (_, err) in zip(procs, outputs, strict=True):
         assert proc.returncode == 0, err
     facts = source_db.aggregate_facts()
-    assert sorted(f["factType"] for f in facts) == sorted(job.METRIC_FACT_TYPES)
+    assert sorted(f["factType"] for f in facts) == sorted(project.METRIC_FACT_TYPES)
 
 
 def test_dry_run_prints_json_and_writes_nothing(source_db):
@@ -208,7 +209,7 @@ def test_dry_run_prints_json_and_writes_nothing(source_db):
     )
     assert result.returncode == 0, result.stderr
     printed = json.loads(result.stdout)
-    assert sorted(f["factType"] for f in printed) == sorted(job.METRIC_FACT_TYPES)
+    assert sorted(f["factType"] for f in printed) == sorted(project.METRIC_FACT_TYPES)
     assert all(f["createdAt"] == "2026-11-28T00:00:00.000Z" for f in printed)
     assert source_db.aggregate_facts() == []
     assert source_db.non_aggregate_snapshot() == before
@@ -259,7 +260,7 @@ def test_password_never_appears_in_any_output(source_db, pg_server, tmp_path, mo
     url = source_db.uri.replace("postgres:@", f"app_with_password:{encoded}@")
     assert encoded in url
     wrong = run_cli(["run", "--dry-run"], env={"DATABASE_URL": url.replace(encoded, "nope")})
-    assert wrong.returncode == job.EXIT_CONFIG  # refused, not unreachable: no retry helps
+    assert wrong.returncode == ExitCode.CONFIG  # refused, not unreachable: no retry helps
     assert "password authentication failed" in wrong.stderr
     log_file = LOG_DIR / "dbt.log"
     log_size = log_file.stat().st_size if log_file.exists() else 0
@@ -272,7 +273,7 @@ def test_password_never_appears_in_any_output(source_db, pg_server, tmp_path, mo
         run_cli(["run", "--as-of", "2025-01-01"], env={"DATABASE_URL": url}),
         run_cli(["run"], env={"DATABASE_URL": f"postgresql://u:{encoded}@127.0.0.1:1/x"}),
     ]
-    assert [o.returncode for o in outputs] == [0, 0, job.EXIT_DATABASE_UNREACHABLE]
+    assert [o.returncode for o in outputs] == [0, 0, ExitCode.UNREACHABLE]
     for output in outputs:
         assert secret not in output.stdout + output.stderr
         assert encoded not in output.stdout + output.stderr
@@ -298,19 +299,19 @@ def test_password_never_appears_in_any_output(source_db, pg_server, tmp_path, mo
 @pytest.mark.parametrize(
     ("args", "env", "code", "message"),
     [
-        (["run"], {"DATABASE_URL": ""}, job.EXIT_CONFIG, "DATABASE_URL is not set"),
-        (["run", "--as-of", "2026-02-30"], {}, job.EXIT_CONFIG, "not a date"),
-        (["run", "--as-of", "2026-11-28'; drop table x;--"], {}, job.EXIT_CONFIG, "not a date"),
+        (["run"], {"DATABASE_URL": ""}, ExitCode.CONFIG, "DATABASE_URL is not set"),
+        (["run", "--as-of", "2026-02-30"], {}, ExitCode.CONFIG, "not a date"),
+        (["run", "--as-of", "2026-11-28'; drop table x;--"], {}, ExitCode.CONFIG, "not a date"),
         (
             ["backfill", "--start", "2026-11-28", "--end", "2026-11-01"],
             {"DATABASE_URL": "postgresql://u@h/db"},
-            job.EXIT_CONFIG,
+            ExitCode.CONFIG,
             "is before --start",
         ),
         (
             ["run"],
             {"DATABASE_URL": "postgresql://u:pw@127.0.0.1:1/x"},
-            job.EXIT_DATABASE_UNREACHABLE,
+            ExitCode.UNREACHABLE,
             "cannot connect to the database",
         ),
     ],
@@ -324,7 +325,7 @@ def test_user_mistakes_give_one_line_and_an_exit_code(args, env, code, message):
 
 def test_sources_missing_from_the_schema_is_a_configuration_error(source_db):
     result = run_cli(["run"], env={"DATABASE_URL": source_db.uri + "&schema=nowhere"})
-    assert result.returncode == job.EXIT_CONFIG
+    assert result.returncode == ExitCode.CONFIG
     assert 'table "DashboardFact" not found in schema "nowhere"' in result.stderr
 
 
@@ -363,7 +364,7 @@ def test_database_going_away_mid_run_leaves_no_partial_pair():
         )
         blocker.close()
         _, err = proc.communicate(timeout=120)
-        assert proc.returncode == job.EXIT_DATABASE_UNREACHABLE, err
+        assert proc.returncode == ExitCode.UNREACHABLE, err
         assert "Traceback" not in err
         # it cannot know what it had committed: it says so, rather than "nothing"
         assert "what the run had committed could not be read back" in err, err

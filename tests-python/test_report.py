@@ -19,7 +19,7 @@ from conftest import run_cli
 from contract_oracle import ACTIVATION_FACT_TYPE, SLA_FACT_TYPE
 from test_source_days_and_reruns import AS_OF, dense_streams
 
-from nightly_metrics import job
+from nightly_metrics.errors import ExitCode
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
@@ -143,7 +143,7 @@ def test_report_renders_offline_with_a_point_per_window_and_the_quality_marks(so
         )
     env = {"DATABASE_URL": source_db.uri}
     backfill = run_cli(["backfill", "--start", str(first), "--end", str(AS_OF)], env=env)
-    assert backfill.returncode == job.EXIT_SOURCE_DAY_MISSING, backfill.stderr  # one day missing
+    assert backfill.returncode == ExitCode.DATA_MISSING, backfill.stderr  # one day missing
 
     page = tmp_path / "report" / "kpis.html"
     made = run_cli(

@@ -13,7 +13,8 @@ from contract_oracle import ACTIVATION_FACT_TYPE, SLA_FACT_TYPE
 from test_interrupts import run_while_another_run_holds_the_lock
 from test_source_days_and_reruns import AS_OF, dense_streams
 
-from nightly_metrics import job
+from nightly_metrics import dbt_invoke, project
+from nightly_metrics.errors import ExitCode
 
 COLUMNS = (
     "command, status, exit_code, facts_written, facts_withheld, facts_kept,"
@@ -46,15 +47,15 @@ def test_each_run_leaves_one_row_whatever_its_outcome(source_db):
     assert "nodes done" not in backfill.stdout
     # the as-of date whose window holds the empty session day: activation withheld
     withheld = run_cli(["run", "--as-of", str(AS_OF)], env=env)
-    assert withheld.returncode == job.EXIT_SOURCE_DAY_MISSING, withheld.stderr
+    assert withheld.returncode == ExitCode.DATA_MISSING, withheld.stderr
     # another run holds the job's lock: this one fails after connecting
     failed, _ = run_while_another_run_holds_the_lock(
         source_db, ["run", "--as-of", str(AS_OF), "--lock-timeout", "1s"]
     )
-    assert failed.returncode == job.EXIT_LOCK_TIMEOUT, failed.stderr
+    assert failed.returncode == ExitCode.LOCK_TIMEOUT, failed.stderr
     # a build that fails (every statement cancelled after 1 ms): a failed run, exit 1
     broken = run_cli(["run", "--as-of", str(AS_OF), "--statement-timeout", "0.001s"], env=env)
-    assert broken.returncode == job.EXIT_BUILD_FAILED, broken.stderr
+    assert broken.returncode == ExitCode.BUILD_FAILED, broken.stderr
     # a dry run writes nothing, not even its history
     dry = run_cli(["run", "--as-of", str(AS_OF), "--dry-run", "--allow-missing-days"], env=env)
     assert dry.returncode == 0, dry.stderr
@@ -63,14 +64,14 @@ def test_each_run_leaves_one_row_whatever_its_outcome(source_db):
         ["run", "--as-of", str(AS_OF)],
         env={"DATABASE_URL": "postgresql://nobody@127.0.0.1:1/nowhere"},
     )
-    assert unreachable.returncode == job.EXIT_DATABASE_UNREACHABLE
+    assert unreachable.returncode == ExitCode.UNREACHABLE
 
     rows = history_rows(source_db)
     assert [(r["command"], r["status"], r["exit_code"]) for r in rows] == [
         ("backfill", "succeeded", 0),
-        ("run", "withheld", job.EXIT_SOURCE_DAY_MISSING),
-        ("run", "failed", job.EXIT_LOCK_TIMEOUT),
-        ("run", "failed", job.EXIT_BUILD_FAILED),
+        ("run", "withheld", ExitCode.DATA_MISSING),
+        ("run", "failed", ExitCode.LOCK_TIMEOUT),
+        ("run", "failed", ExitCode.BUILD_FAILED),
     ]
     first, second, third, fourth = rows
     assert "statement timeout" in fourth["problems"]
@@ -140,7 +141,7 @@ def test_the_history_survives_a_full_refresh_and_its_data_tests_run(source_db, t
     env = {"DATABASE_URL": source_db.uri}
     source_db.add_session("shop-a", datetime(2026, 11, 25, 9))
     assert run_cli(["run", "--as-of", str(AS_OF)], env=env).returncode == 0
-    with job.dbt_session(source_db.settings, job.TARGET_SCHEMA_DEFAULT) as dbt:
+    with dbt_invoke.dbt_session(source_db.settings, project.TARGET_SCHEMA_DEFAULT) as dbt:
         outcome = dbt(["build", "--full-refresh", "--select", "job_runs"])
     assert outcome.success, (outcome.failed_nodes, outcome.failed_tests, outcome.exception)
     assert len(history_rows(source_db)) == 1
@@ -151,7 +152,7 @@ def test_the_history_survives_a_full_refresh_and_its_data_tests_run(source_db, t
         " values ('x', 'run', 'succeeded', now(), now() - interval '1 hour',"
         " current_date, current_date, 0)"
     )
-    with job.dbt_session(source_db.settings, job.TARGET_SCHEMA_DEFAULT) as dbt:
+    with dbt_invoke.dbt_session(source_db.settings, project.TARGET_SCHEMA_DEFAULT) as dbt:
         outcome = dbt(["test", "--select", "job_runs"])
     # a warning: a bad history row must not fail the nights after it
     assert outcome.failed_tests == []

@@ -15,7 +15,8 @@ import psycopg
 import pytest
 from conftest import run_cli
 
-from nightly_metrics import job
+from nightly_metrics import dbt_invoke, project
+from nightly_metrics.errors import ExitCode
 
 AS_OF = date(2026, 11, 28)
 
@@ -24,7 +25,7 @@ def plain_dbt(db, args: list[str], schema: str | None = None):
     settings = db.settings
     if schema is not None:
         settings = replace(settings, source_schema=schema)
-    with job.dbt_session(settings, job.TARGET_SCHEMA_DEFAULT) as dbt:
+    with dbt_invoke.dbt_session(settings, project.TARGET_SCHEMA_DEFAULT) as dbt:
         return dbt(args)
 
 
@@ -73,7 +74,7 @@ def test_a_schema_name_with_a_quote_never_reaches_sql(source_db):
     # the runner: one line, exit 2
     quoted = source_db.uri + "&schema=" + "a%22b"
     result = run_cli(["run", "--as-of", str(AS_OF)], env={"DATABASE_URL": quoted})
-    assert result.returncode == job.EXIT_CONFIG, result.stderr
+    assert result.returncode == ExitCode.CONFIG, result.stderr
     assert "Traceback" not in result.stderr
 
 
@@ -130,7 +131,7 @@ def test_a_failed_run_names_only_files_that_still_exist(source_db):
     finally:
         release.cancel()
         holder.close()
-    assert failed.returncode == job.EXIT_BUILD_FAILED, failed.stderr
+    assert failed.returncode == ExitCode.BUILD_FAILED, failed.stderr
     assert "statement timeout" in failed.stderr
     named = re.findall(r"(?:^|\s)(/\S+\.sql)\b", failed.stderr, re.M)
     assert named, failed.stderr

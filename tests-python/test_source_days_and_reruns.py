@@ -19,8 +19,9 @@ from contract_oracle import ACTIVATION_FACT_TYPE, SLA_FACT_TYPE, Decision, Fact
 from psycopg.types.json import Jsonb
 from test_application_data import ApplicationDay
 
-from nightly_metrics import job
+from nightly_metrics import dbt_invoke, project
 from nightly_metrics.database_url import parse_database_url
+from nightly_metrics.errors import ExitCode
 
 AS_OF = date(2026, 11, 28)  # window [2026-11-21, 2026-11-28)
 STREAM_OF_FACT = contract_oracle.STREAMS_READ
@@ -133,7 +134,7 @@ def test_missing_days_follow_each_streams_own_volume(source_db):
         ["backfill", "--start", str(start), "--end", str(AS_OF)],
         env={"DATABASE_URL": source_db.uri},
     )
-    assert result.returncode == job.EXIT_SOURCE_DAY_MISSING, result.stderr
+    assert result.returncode == ExitCode.DATA_MISSING, result.stderr
     assert "Traceback" not in result.stderr
 
     mart = mart_rows(source_db)
@@ -173,7 +174,7 @@ def test_a_dense_stream_with_an_empty_day_withholds_only_its_fact(source_db):
         ("dashboard.session.opened", empty),
     )
     failed = run_cli(["run", "--as-of", str(AS_OF)], env={"DATABASE_URL": source_db.uri})
-    assert failed.returncode == job.EXIT_SOURCE_DAY_MISSING, failed.stderr
+    assert failed.returncode == ExitCode.DATA_MISSING, failed.stderr
     assert "Traceback" not in failed.stderr
     assert (
         f"dashboard_sessions: no rows on 1 day(s) (the stream averaged 12.0 a day before): {empty}"
@@ -222,7 +223,9 @@ def test_the_minimum_daily_rows_is_an_option(source_db):
 def plain_dbt_build(db, tmp_path, variables: dict):
     """`dbt build` as a user without the runner runs it: profiles.example.yml as
     ~/.dbt/profiles.yml, the NIGHTLY_METRICS_DB_* variables set."""
-    with job.dbt_session(db.settings, job.TARGET_SCHEMA_DEFAULT, target_path=tmp_path) as dbt:
+    with dbt_invoke.dbt_session(
+        db.settings, project.TARGET_SCHEMA_DEFAULT, target_path=tmp_path
+    ) as dbt:
         return dbt(["build", "--vars", json.dumps(variables)])
 
 
@@ -259,7 +262,7 @@ def test_as_of_dates_up_to_tomorrow_only(source_db, tmp_path):
         ["backfill", "--start", str(today), "--end", str(today + timedelta(days=2))],
     ):
         result = run_cli(args, env={"DATABASE_URL": source_db.uri})
-        assert result.returncode == job.EXIT_CONFIG, result.stderr
+        assert result.returncode == ExitCode.CONFIG, result.stderr
         assert "is after tomorrow" in result.stderr
         assert "Traceback" not in result.stderr
         assert len(result.stderr.strip().splitlines()) == 1
@@ -382,7 +385,7 @@ def test_a_server_refusing_the_login_is_a_configuration_error(pg_server, databas
         )
         assert user in uri
     result = run_cli(["run"], env={"DATABASE_URL": uri})
-    assert result.returncode == job.EXIT_CONFIG, (uri, result.stderr)
+    assert result.returncode == ExitCode.CONFIG, (uri, result.stderr)
     assert expected in result.stderr
     assert "Traceback" not in result.stderr
 
@@ -419,7 +422,7 @@ def test_a_purged_stream_is_judged_on_the_days_it_still_has(source_db):
     assert expected[contract_oracle.ESCALATIONS_STREAM] == [empty]
 
     result = run_cli(["run", "--as-of", str(AS_OF)], env={"DATABASE_URL": source_db.uri})
-    assert result.returncode == job.EXIT_SOURCE_DAY_MISSING, result.stderr
+    assert result.returncode == ExitCode.DATA_MISSING, result.stderr
     assert (
         f"escalation_snapshots: no rows on 1 day(s) (the stream averaged 20.0 a day before):"
         f" {empty}"

@@ -32,7 +32,7 @@ pytest.importorskip(
 
 from test_activation import load_boundary_fixture  # noqa: E402
 
-from nightly_metrics import job  # noqa: E402
+from nightly_metrics import dbt_invoke, paths, project  # noqa: E402
 
 ACTIVATION = "metrics.activation.rolling7d"
 SLA = "metrics.sla_resolution.rolling7d"
@@ -163,7 +163,7 @@ class SparkReplica:
         variables = {
             "as_of_start": str(as_of),
             "as_of_end": str(as_of),
-            "escalation_lookback_days": job.LOOKBACK_DAYS_DEFAULT,
+            "escalation_lookback_days": project.LOOKBACK_DAYS_DEFAULT,
             "write_back": True,
             "allow_missing_days": False,
             "allow_fewer_rows": False,
@@ -181,7 +181,7 @@ class SparkReplica:
                     "--exclude-resource-type",
                     "unit_test",
                     "--project-dir",
-                    str(job.PROJECT_DIR),
+                    str(paths.PROJECT_DIR),
                     "--profiles-dir",
                     str(profiles),
                     "--target-path",
@@ -231,8 +231,8 @@ def spark_environment(source_schema: str, target_schema: str) -> Iterator[tuple[
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }
     with (
-        job.temporary_environment(environment),
-        job.dbt_profiles_dir() as profiles,
+        dbt_invoke.temporary_environment(environment),
+        dbt_invoke.dbt_profiles_dir() as profiles,
         tempfile.TemporaryDirectory() as target,
     ):
         yield profiles, Path(target)

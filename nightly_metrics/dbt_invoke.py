@@ -1,0 +1,389 @@
+"""One dbt session: dbt's programmatic runner with the connection settings in
+the environment, a private target folder, dbt's partial parse kept between
+runs, its console lines on stderr, and its result summarized."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, redirect_stderr, redirect_stdout
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import ClassVar
+
+from . import console
+from .console import log
+from .database_url import ConnectionSettings
+from .errors import ExitCode, JobError
+from .paths import LOG_DIR, PARSE_CACHE_DIR, PROJECT_DIR
+
+
+def use_colors() -> bool:
+    """ANSI colours only for a person at a terminal, never in a cron log."""
+    return sys.stderr.isatty() and not os.environ.get("NO_COLOR")
+
+
+@contextmanager
+def dbt_profiles_dir() -> Iterator[Path]:
+    """profiles.example.yml reads every setting from the environment, so the
+    runner uses it as is, from a private temporary folder."""
+    if not (PROJECT_DIR / "dbt_project.yml").is_file():
+        raise JobError(
+            f"no dbt project in {PROJECT_DIR} (check NIGHTLY_METRICS_PROJECT_DIR)", ExitCode.CONFIG
+        )
+    folder = Path(tempfile.mkdtemp(prefix="nightly-metrics-profiles-"))
+    try:
+        shutil.copy(PROJECT_DIR / "profiles.example.yml", folder / "profiles.yml")
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+class ParseCache:
+    """dbt's partial-parse file (partial_parse.msgpack), kept between runs.
+
+    A run compiles into a temporary target folder of its own; the file is
+    copied in before `dbt parse` and the new one copied back after it, under a
+    name of its own and then renamed, so concurrent runs never read a
+    half-written file. One file per project folder, database and schema: dbt
+    parses the whole project again when the profile, the vars, the project's
+    files or dbt's version differ from the file's (it checks), so keeping one
+    per database avoids needless re-parses when a machine serves several."""
+
+    FILE_NAME = "partial_parse.msgpack"
+    KEEP = 8  # databases whose parse is kept
+
+    def __init__(self, settings: ConnectionSettings, target_schema: str, target_path: Path):
+        identity = {
+            key: value
+            for key, value in settings.dbt_environment(target_schema).items()
+            if "PASSWORD" not in key
+        }
+        key = hashlib.sha256(
+            json.dumps([str(PROJECT_DIR), identity], sort_keys=True).encode()
+        ).hexdigest()[:16]
+        self.cached = PARSE_CACHE_DIR / key / self.FILE_NAME
+        self.target_path = target_path
+
+    def restore(self) -> None:
+        # None yet, or unreadable: dbt then parses the whole project.
+        with contextlib.suppress(OSError):
+            shutil.copyfile(self.cached, self.target_path / self.FILE_NAME)
+
+    def save(self) -> None:
+        written = self.target_path / self.FILE_NAME
+        if not written.is_file():
+            return
+        # A read-only state folder only costs the next run a full parse.
+        with contextlib.suppress(OSError):
+            self.cached.parent.mkdir(parents=True, exist_ok=True)
+            partial = self.cached.with_name(f".{self.FILE_NAME}.{os.getpid()}")
+            shutil.copyfile(written, partial)
+            os.replace(partial, self.cached)
+            self.forget_all_but_the_newest()
+
+    @staticmethod
+    def forget_all_but_the_newest(keep: int = KEEP) -> None:
+        """Each file is a megabyte or two: keep those of the databases used last."""
+        kept = sorted(
+            (folder for folder in PARSE_CACHE_DIR.iterdir() if folder.is_dir()),
+            key=lambda folder: folder.stat().st_mtime,
+            reverse=True,
+        )
+        for folder in kept[keep:]:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    def files_parsed(self) -> tuple[int, int] | None:
+        """(files dbt parsed, files in the project) by the last `dbt parse`:
+        (0, n) when it reused the cached parse unchanged."""
+        try:
+            info = json.loads((self.target_path / "perf_info.json").read_text())
+            return int(info["parsed_path_count"]), int(info["path_count"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+
+@dataclass
+class FailedTest:
+    name: str
+    message: str
+    kind: str = ""  # the generic test's name, e.g. "source_days_arrived"
+
+
+@dataclass
+class DbtOutcome:
+    success: bool
+    failed_tests: list[FailedTest]
+    failed_nodes: list[tuple[str, str]]
+    skipped: int
+    exception: str | None
+    seconds: float
+    warned_tests: list[FailedTest] = field(default_factory=list)
+    freshness: list[str] = field(default_factory=list)
+    result: object = None  # dbt's own result: the Manifest, for `parse`
+    invocation_id: str | None = None  # dbt's id of the invocation (its logs and artifacts)
+
+
+class DbtOutput(io.TextIOBase):
+    """Where dbt's console lines go while it runs: stderr, until an interrupt
+    mutes it, so Ctrl+C or SIGTERM ends with one line of ours rather than
+    dbt's traceback of the interrupted threads."""
+
+    active: ClassVar[set[DbtOutput]] = set()
+    interrupted: ClassVar[bool] = False  # set by Ctrl+C or SIGTERM
+
+    def __init__(self, target, *, muted: bool = False, paths: tuple[str, str] | None = None):
+        super().__init__()
+        self.target = target
+        self.muted = muted
+        self.paths = paths  # (the run's temporary target folder, where a failure keeps it)
+        DbtOutput.active.add(self)
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        if not self.muted:
+            if self.paths:
+                text = text.replace(*self.paths)
+            self.target.write(text)
+            self.target.flush()
+        return len(text)
+
+    @classmethod
+    def mute_all(cls) -> None:
+        cls.interrupted = True
+        for output in cls.active:
+            output.muted = True
+
+
+class BuildProgress:
+    """dbt callback: progress of a long build on stderr ("12 of 27 nodes done, 40 s"),
+    at most every few seconds and at the end, so a backfill is never a silent minute.
+    Nothing of it goes to stdout."""
+
+    EVERY_SECONDS = 5.0
+
+    def __init__(self, label: str):
+        self.label = label
+        self.started = time.perf_counter()
+        self.last_shown = self.started
+        self.done = 0
+
+    def __call__(self, event) -> None:
+        name = event.info.name
+        if name == "LogStartLine":  # "3 of 27 START ...": the build's node count
+            self.total = getattr(event.data, "total", None) or self.total
+            return
+        if name != "NodeFinished":
+            return
+        self.done += 1
+        now = time.perf_counter()
+        finished = bool(self.total) and self.done >= self.total
+        if now - self.last_shown >= self.EVERY_SECONDS or finished:
+            self.last_shown = now
+            of_total = f" of {self.total}" if self.total else ""
+            log(f"{self.label}: {self.done}{of_total} nodes done, {now - self.started:.0f} s")
+
+    total: int | None = None
+
+
+@contextmanager
+def temporary_environment(values: dict[str, str]) -> Iterator[None]:
+    """Sets environment variables for the duration, then restores them."""
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+@contextmanager
+def dbt_session(
+    settings: ConnectionSettings,
+    target_schema: str,
+    *,
+    quiet: bool = True,
+    target_path: str | Path | None = None,
+    run_environment: dict[str, str] | None = None,
+    progress: str | None = None,
+    kept_target_path: Path | None = None,
+) -> Iterator:
+    """Yields invoke(args, manifest=None) -> DbtOutcome, with the connection
+    settings (and run_environment, e.g. the as-of dates) in the environment for
+    the duration and restored afterwards. Passing the manifest of an earlier
+    `parse` skips parsing the project again. dbt's lines name files in
+    target_path as in kept_target_path, where a failed run keeps them."""
+    from dbt.cli.main import dbtRunner
+    from dbt_common.invocation import get_invocation_id
+
+    environment = {"DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    environment.update(settings.dbt_environment(target_schema))
+    environment.update(run_environment or {})
+    with temporary_environment(environment), dbt_profiles_dir() as profiles:
+
+        def invoke(args: list[str], manifest=None) -> DbtOutcome:
+            full_args = [
+                *args,
+                "--project-dir",
+                str(PROJECT_DIR),
+                "--profiles-dir",
+                str(profiles),
+                "--log-path",
+                str(LOG_DIR),
+                "--use-colors" if use_colors() else "--no-use-colors",
+                "--no-use-colors-file",
+            ]
+            if target_path is not None:
+                full_args += ["--target-path", str(target_path)]
+            if quiet:
+                full_args.append("--quiet")
+            started = time.perf_counter()
+            # dbt logs to stdout; ours is for results (--json), so its lines go
+            # to stderr, through a stream that an interrupt can silence.
+            paths = None
+            if target_path is not None and kept_target_path is not None:
+                paths = (str(target_path), str(kept_target_path))
+            output = DbtOutput(sys.stderr, muted=console.is_quiet(), paths=paths)
+            try:
+                with redirect_stdout(output), redirect_stderr(output):
+                    callbacks = [BuildProgress(progress)] if progress and args[0] == "build" else []
+                    result = dbtRunner(manifest=manifest, callbacks=callbacks).invoke(full_args)
+            finally:
+                DbtOutput.active.discard(output)
+            if isinstance(result.exception, KeyboardInterrupt) or DbtOutput.interrupted:
+                # dbt caught Ctrl+C or SIGTERM and cancelled its queries.
+                raise KeyboardInterrupt
+            outcome = summarize(result, time.perf_counter() - started, settings)
+            outcome.invocation_id = get_invocation_id()
+            return outcome
+
+        yield invoke
+
+
+def invoke_dbt(
+    args: list[str],
+    settings: ConnectionSettings,
+    target_schema: str,
+    *,
+    quiet: bool = True,
+    target_path: str | Path | None = None,
+    run_environment: dict[str, str] | None = None,
+) -> DbtOutcome:
+    """One dbt command, e.g. invoke_dbt(["docs", "generate"], ...)."""
+    with dbt_session(
+        settings,
+        target_schema,
+        quiet=quiet,
+        target_path=target_path,
+        run_environment=run_environment,
+    ) as invoke:
+        return invoke(args)
+
+
+def without_compiled_paths(message: str) -> str:
+    """dbt's messages point at compiled SQL in the run's temporary target folder,
+    which is gone by the time anyone reads them: the SQL is in dbt.log."""
+    lines = [line for line in message.splitlines() if "compiled code at" not in line]
+    return "\n".join(lines).strip()
+
+
+def summarize(result, seconds: float, settings: ConnectionSettings) -> DbtOutcome:
+    failed_tests: list[FailedTest] = []
+    warned_tests: list[FailedTest] = []
+    freshness: list[str] = []
+    failed_nodes: list[tuple[str, str]] = []
+    skipped = 0
+    for node_result in getattr(result.result, "results", None) or []:
+        status = str(node_result.status)
+        node = node_result.node
+        if status == "skipped":
+            skipped += 1
+        if hasattr(node_result, "max_loaded_at"):
+            age_hours = (node_result.age or 0) / 3600
+            freshness.append(
+                f"{node.source_name}.{node.name}: newest row"
+                f" {node_result.max_loaded_at:%Y-%m-%d %H:%M} UTC, {age_hours:.1f} h old ({status})"
+            )
+            continue
+        resource_type = str(getattr(node, "resource_type", ""))
+        test_kind = getattr(getattr(node, "test_metadata", None), "name", "") or ""
+        if resource_type == "test" and status == "warn":
+            warned_tests.append(
+                FailedTest(node.name, (node_result.message or "").strip(), test_kind)
+            )
+        if status not in ("fail", "error", "runtime error"):
+            continue
+        entry = (node.name, without_compiled_paths(node_result.message or ""))
+        if resource_type == "test" and status == "fail":
+            failed_tests.append(FailedTest(*entry, test_kind))
+        else:
+            failed_nodes.append(entry)
+    exception = None
+    if result.exception is not None:
+        exception = str(result.exception).strip()
+        if settings.password:
+            exception = exception.replace(settings.password, "***")
+    return DbtOutcome(
+        result.success,
+        failed_tests,
+        failed_nodes,
+        skipped,
+        exception,
+        seconds,
+        warned_tests,
+        freshness,
+        result.result,
+    )
+
+
+def describe_failed_test(test: FailedTest) -> str:
+    """The test's name and what failed (its message says how many rows)."""
+    return f"{test.name}: {test.message}"
+
+
+MISSING_DAYS_TEST = "source_days_arrived"
+
+
+def describe_parse(files_parsed: tuple[int, int] | None) -> str:
+    if files_parsed is None:
+        return ""
+    parsed, total = files_parsed
+    if parsed == 0:
+        return " (the parse of an earlier run reused)"
+    return f" ({parsed} of {total} project files parsed)"
+
+
+FAILED_RUNS_DIR = LOG_DIR / "failed-runs"
+
+
+FAILED_RUNS_KEPT = 5
+
+
+def keep_failed_target(target: Path, kept: Path) -> None:
+    """A failed build's compiled SQL (the files dbt's messages name) outlives the
+    run's temporary target folder: copied to logs/failed-runs/, the last few kept."""
+    try:
+        kept.mkdir(parents=True, exist_ok=True)
+        for folder in ("compiled", "run"):
+            if (target / folder).is_dir():
+                shutil.copytree(target / folder, kept / folder, dirs_exist_ok=True)
+        runs = sorted(path for path in FAILED_RUNS_DIR.iterdir() if path.is_dir())
+        for old in runs[:-FAILED_RUNS_KEPT]:
+            shutil.rmtree(old, ignore_errors=True)
+        log(f"the failed build's compiled SQL is kept in {kept}")
+    except OSError as error:  # a read-only state folder: the SQL is in dbt.log too
+        log(f"warning: the failed build's compiled SQL was not kept: {error}")

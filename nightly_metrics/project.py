@@ -1,0 +1,36 @@
+"""What the runner needs to know of the dbt project, read from its
+dbt_project.yml, where each is defined once: the window's length, the
+default look-back, the fact types the project writes and reads, the target
+schema."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import yaml
+
+from .paths import PROJECT_DIR
+
+
+def _project_vars() -> dict:
+    try:
+        return yaml.safe_load((PROJECT_DIR / "dbt_project.yml").read_text())["vars"]
+    except (OSError, KeyError, TypeError, yaml.YAMLError):
+        return {}  # no project here: the runner says so when it needs it (dbt_invoke)
+
+
+_VARS = _project_vars()
+WINDOW_DAYS: int = int(_VARS.get("window_days", 7))
+LOOKBACK_DAYS_DEFAULT: int = int(_VARS.get("escalation_lookback_days", 30))
+FACT_TYPES: dict[str, str] = dict(_VARS.get("fact_types", {}))
+# The two facts this project writes, activation first.
+METRIC_FACT_TYPES: tuple[str, str] = (
+    FACT_TYPES.get("activation", ""),
+    FACT_TYPES.get("sla_resolution", ""),
+)
+TARGET_SCHEMA_DEFAULT = "nightly_metrics"
+
+
+def today_utc() -> date:
+    """Today's UTC date: the default as-of date."""
+    return datetime.now(UTC).date()
