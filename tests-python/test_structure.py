@@ -1,0 +1,101 @@
+"""The runner stays thin and readable (issue 19): small modules, small
+functions, no import cycle, and each fact type written down once."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+from nightly_metrics import project
+
+PACKAGE = Path(project.__file__).resolve().parent
+PROJECT = PACKAGE.parent
+MAX_MODULE_LINES = 400
+MAX_FUNCTION_LINES = 60
+
+
+def modules() -> dict[str, ast.Module]:
+    found = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        name = ".".join(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+        found[name.removesuffix(".__init__")] = ast.parse(path.read_text(), str(path))
+    return found
+
+
+def test_no_module_over_400_lines_and_no_function_over_60():
+    too_long = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        lines = len(path.read_text().splitlines())
+        if lines > MAX_MODULE_LINES:
+            too_long.append(f"{path.name}: {lines} lines")
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                length = node.end_lineno - node.lineno + 1
+                if length > MAX_FUNCTION_LINES:
+                    too_long.append(f"{path.name}: {node.name}() {length} lines")
+    assert too_long == []
+
+
+def imported(module: str, tree: ast.Module, known: set[str]) -> set[str]:
+    """The package's modules this one imports, anywhere in it (functions too)."""
+    package = module if module.count(".") == 0 else module.rsplit(".", 1)[0]
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = module.split(".")[: -node.level] if module != package else [package]
+                base = ".".join([*parts, base] if base else parts)
+            for alias in node.names:
+                candidate = f"{base}.{alias.name}"
+                names.add(candidate if candidate in known else base)
+        elif isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+    return {name for name in names if name in known and name != module}
+
+
+def test_no_import_cycle():
+    trees = modules()
+    graph = {name: imported(name, tree, set(trees)) for name, tree in trees.items()}
+    cycles = []
+
+    def visit(name: str, path: list[str]) -> None:
+        for target in graph[name]:
+            if target in path:
+                cycles.append(" -> ".join([*path[path.index(target) :], target]))
+            elif len(path) < len(graph):
+                visit(target, [*path, target])
+
+    for name in graph:
+        visit(name, [name])
+    assert cycles == []
+
+
+def product_files() -> list[Path]:
+    """The product's code: the runner (not the synthetic data, which plays the
+    application) and the dbt project's SQL."""
+    python = [p for p in PACKAGE.rglob("*.py") if "synthetic" not in p.name]
+    sql = [p for folder in ("models", "macros", "tests") for p in (PROJECT / folder).rglob("*.sql")]
+    return python + sql
+
+
+def test_each_fact_type_is_written_down_once():
+    """In dbt_project.yml's vars; models, macros and the runner read it from there."""
+    assert set(project.FACT_TYPES) == {
+        "activation",
+        "sla_resolution",
+        "dashboard_session",
+        "escalation_snapshot",
+    }
+    dbt_project = (PROJECT / "dbt_project.yml").read_text()
+    copies = []
+    for fact_type in project.FACT_TYPES.values():
+        assert dbt_project.count(fact_type) == 1, fact_type
+        pattern = re.compile(re.escape(fact_type))
+        copies += [
+            f"{path.name}: {fact_type}"
+            for path in product_files()
+            if pattern.search(path.read_text())
+        ]
+    assert copies == []
