@@ -228,7 +228,6 @@ def dbt_session(
     `parse` skips parsing the project again. dbt's lines name files in
     target_path as in kept_target_path, where a failed run keeps them."""
     from dbt.cli.main import dbtRunner
-    from dbt_common.invocation import get_invocation_id
 
     environment = {"DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     environment.update(settings.dbt_environment(target_schema))
@@ -252,6 +251,10 @@ def dbt_session(
             if quiet:
                 full_args.append("--quiet")
             started = time.perf_counter()
+            target = Path(target_path) if target_path is not None else PROJECT_DIR / "target"
+            for name in ARTIFACTS:  # an earlier command's results are not this one's
+                with contextlib.suppress(OSError):
+                    (target / name).unlink()
             # dbt logs to stdout; ours is for results (--json), so its lines go
             # to stderr, through a stream that an interrupt can silence.
             paths = None
@@ -267,9 +270,7 @@ def dbt_session(
             if isinstance(result.exception, KeyboardInterrupt) or DbtOutput.interrupted:
                 # dbt caught Ctrl+C or SIGTERM and cancelled its queries.
                 raise KeyboardInterrupt
-            outcome = summarize(result, time.perf_counter() - started, settings)
-            outcome.invocation_id = get_invocation_id()
-            return outcome
+            return summarize(result, time.perf_counter() - started, settings, target)
 
         yield invoke
 
@@ -301,53 +302,80 @@ def without_compiled_paths(message: str) -> str:
     return "\n".join(lines).strip()
 
 
-def summarize(result, seconds: float, settings: ConnectionSettings) -> DbtOutcome:
-    failed_tests: list[FailedTest] = []
-    warned_tests: list[FailedTest] = []
-    freshness: list[str] = []
-    failed_nodes: list[tuple[str, str]] = []
-    skipped = 0
+ARTIFACTS = ("run_results.json", "sources.json")  # what a command's outcome is read from
+
+
+def read_artifacts(target: Path) -> tuple[list[dict], dict, str | None]:
+    """The node results of the last command from dbt's versioned artifacts
+    (run_results.json, or sources.json for freshness), each node's kind from
+    manifest.json, and the invocation's id."""
+    results: list[dict] = []
+    invocation_id = None
+    for name in ARTIFACTS:
+        with contextlib.suppress(OSError, ValueError):
+            artifact = json.loads((target / name).read_text())
+            results += artifact.get("results") or []
+            invocation_id = artifact.get("metadata", {}).get("invocation_id") or invocation_id
+    nodes: dict = {}
+    with contextlib.suppress(OSError, ValueError):
+        manifest = json.loads((target / "manifest.json").read_text())
+        nodes = {
+            **manifest.get("nodes", {}),
+            **manifest.get("sources", {}),
+            **manifest.get("unit_tests", {}),
+        }
+    return results, nodes, invocation_id
+
+
+def summarize(result, seconds: float, settings: ConnectionSettings, target: Path) -> DbtOutcome:
+    """The command's outcome, from its artifacts (see read_artifacts)."""
+    results, nodes, invocation_id = read_artifacts(target)
+    # sources.json leaves out a source whose freshness query failed (a timeout):
+    # that one result comes from the invocation itself.
+    seen = {r.get("unique_id") for r in results}
     for node_result in getattr(result.result, "results", None) or []:
-        status = str(node_result.status)
-        node = node_result.node
-        if status == "skipped":
-            skipped += 1
-        if hasattr(node_result, "max_loaded_at"):
-            age_hours = (node_result.age or 0) / 3600
-            freshness.append(
-                f"{node.source_name}.{node.name}: newest row"
-                f" {node_result.max_loaded_at:%Y-%m-%d %H:%M} UTC, {age_hours:.1f} h old ({status})"
+        node = getattr(node_result, "node", None)
+        if str(node_result.status) == "runtime error" and node.unique_id not in seen:
+            results.append(
+                {
+                    "unique_id": node.unique_id,
+                    "status": "runtime error",
+                    "message": node_result.message,
+                }
             )
-            continue
-        resource_type = str(getattr(node, "resource_type", ""))
-        test_kind = getattr(getattr(node, "test_metadata", None), "name", "") or ""
-        if resource_type == "test" and status == "warn":
-            warned_tests.append(
-                FailedTest(node.name, (node_result.message or "").strip(), test_kind)
-            )
-        if status not in ("fail", "error", "runtime error"):
-            continue
-        entry = (node.name, without_compiled_paths(node_result.message or ""))
-        if resource_type == "test" and status == "fail":
-            failed_tests.append(FailedTest(*entry, test_kind))
-        else:
-            failed_nodes.append(entry)
-    exception = None
+    outcome = DbtOutcome(result.success, [], [], 0, None, seconds, result=result.result)
+    outcome.invocation_id = invocation_id
+    for node_result in results:
+        status = node_result.get("status") or ""
+        node = nodes.get(node_result.get("unique_id"), {})
+        name = node.get("name") or str(node_result.get("unique_id"))
+        message = without_compiled_paths(
+            node_result.get("message") or node_result.get("error") or ""
+        )
+        outcome.skipped += status == "skipped"
+        if node.get("resource_type") == "source":
+            if "max_loaded_at" in node_result:
+                age_hours = (node_result.get("max_loaded_at_time_ago_in_s") or 0) / 3600
+                outcome.freshness.append(
+                    f"{node.get('source_name')}.{name}: newest row"
+                    f" {node_result['max_loaded_at'][:16].replace('T', ' ')} UTC,"
+                    f" {age_hours:.1f} h old ({status})"
+                )
+            if status != "runtime error":
+                continue
+        kind = (node.get("test_metadata") or {}).get("name") or ""
+        is_test = node.get("resource_type") == "test"
+        if is_test and status == "warn":
+            outcome.warned_tests.append(FailedTest(name, message, kind))
+        elif is_test and status == "fail":
+            outcome.failed_tests.append(FailedTest(name, message, kind))
+        elif status in ("fail", "error", "runtime error"):
+            outcome.failed_nodes.append((name, message))
     if result.exception is not None:
-        exception = str(result.exception).strip()
+        outcome.exception = str(result.exception).strip()
         if settings.password:
-            exception = exception.replace(settings.password, "***")
-    return DbtOutcome(
-        result.success,
-        failed_tests,
-        failed_nodes,
-        skipped,
-        exception,
-        seconds,
-        warned_tests,
-        freshness,
-        result.result,
-    )
+            outcome.exception = outcome.exception.replace(settings.password, "***")
+    return outcome
 
 
 def describe_failed_test(test: FailedTest) -> str:
