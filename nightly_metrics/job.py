@@ -9,8 +9,6 @@ import json
 import os
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -31,12 +29,12 @@ from .db import (
 from .dbt_invoke import (
     FAILED_RUNS_DIR,
     DbtOutcome,
-    ParseCache,
     dbt_session,
     describe_parse,
     keep_failed_target,
 )
 from .errors import ExitCode, JobError
+from .parse_cache import ParseCache
 from .project import LOOKBACK_DAYS_DEFAULT, TARGET_SCHEMA_DEFAULT, WINDOW_DAYS
 from .readback import (
     ROWS_READ_STREAMS,
@@ -45,7 +43,7 @@ from .readback import (
     read_run_outcomes,
     read_stored_facts,
 )
-from .result import JobResult, describe_written, read_back_when_stopped
+from .result import JobResult, Phases, describe_written, read_back_when_stopped
 from .verdict import failed_build_error, judge
 
 
@@ -385,18 +383,3 @@ def tally(plan: RunPlan, result: JobResult, build: Build) -> None:
     }
     for source_name, count in result.rows_read.items():
         log(f"rows read: {source_name}: {count} ({covers[source_name]})")
-
-
-class Phases:
-    """`with phase("parse"): ...` records the seconds the block took."""
-
-    def __init__(self, into: dict[str, float]):
-        self.into = into
-
-    @contextmanager
-    def __call__(self, name: str) -> Iterator[None]:
-        started = time.perf_counter()
-        try:
-            yield
-        finally:
-            self.into[name] = time.perf_counter() - started

@@ -3,6 +3,7 @@ stop, too), in the words the CLI, the logs and the run history use."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -102,3 +103,18 @@ def read_back_when_stopped(
         if not dry_run and run_start.since is not None:
             read_back_committed(settings, result, run_start.since)
         raise
+
+
+class Phases:
+    """`with phase("parse"): ...` records the seconds the block took."""
+
+    def __init__(self, into: dict[str, float]):
+        self.into = into
+
+    @contextmanager
+    def __call__(self, name: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.into[name] = time.perf_counter() - started

@@ -11,7 +11,7 @@ from datetime import date, datetime
 from conftest import PROJECT_DIR, run_cli
 from contract_oracle import SLA_FACT_TYPE
 
-from nightly_metrics import dbt_invoke, job
+from nightly_metrics import job, parse_cache
 
 AS_OF = date(2026, 11, 28)
 PROJECT_PARTS = ("dbt_project.yml", "profiles.example.yml", "models", "macros", "tests")
@@ -77,5 +77,5 @@ def test_the_parse_cache_keeps_the_databases_used_last(tmp_path, monkeypatch):
         folder.mkdir()
         (folder / "partial_parse.msgpack").write_bytes(b"x")
         os.utime(folder, (1_000_000 + n, 1_000_000 + n))
-    dbt_invoke.ParseCache.forget_all_but_the_newest(keep=8)
+    parse_cache.ParseCache.forget_all_but_the_newest(keep=8)
     assert sorted(p.name for p in tmp_path.iterdir()) == [f"db{n:02d}" for n in range(4, 12)]
