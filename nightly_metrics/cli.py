@@ -72,7 +72,8 @@ def command_history(args: argparse.Namespace) -> int:
 
 
 def command_report(args: argparse.Namespace) -> int:
-    from .report import ReportError, write_report
+    from .report import write_report
+    from .report_data import ReportError
 
     settings, _ = settings_from_environment(os.environ)
     out = args.out or DEFAULT_REPORT

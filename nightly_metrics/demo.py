@@ -83,7 +83,8 @@ def run_demo(
 ) -> int:
     """Backfills the demo data's last 30 as-of dates in one build, prints the
     facts of the last one and writes the report."""
-    from .report import ReportError, write_report
+    from .report import write_report
+    from .report_data import ReportError
 
     server, settings = prepare_demo_database(as_of, fresh=fresh)
     first = as_of - timedelta(days=DEMO_TREND_DAYS - 1)

@@ -7,7 +7,7 @@ from datetime import date
 
 import psycopg
 
-from nightly_metrics import cli, demo
+from nightly_metrics import demo
 
 
 def test_demo_loads_synthetic_data_runs_the_job_and_prints_both_facts(
@@ -15,7 +15,7 @@ def test_demo_loads_synthetic_data_runs_the_job_and_prints_both_facts(
 ):
     monkeypatch.setattr(demo, "DEMO_DATA_DIR", tmp_path / "pgdata")
     report = tmp_path / "target" / "report.html"
-    monkeypatch.setattr(cli, "DEFAULT_REPORT", report)
+    monkeypatch.setattr(demo, "DEFAULT_REPORT", report)
     as_of = date(2026, 11, 28)
 
     assert demo.run_demo(as_of, as_json=True) == 0

@@ -11,7 +11,7 @@ from datetime import date, datetime
 from conftest import PROJECT_DIR, run_cli
 from contract_oracle import SLA_FACT_TYPE
 
-from nightly_metrics import job, parse_cache
+from nightly_metrics import parse_cache
 
 AS_OF = date(2026, 11, 28)
 PROJECT_PARTS = ("dbt_project.yml", "profiles.example.yml", "models", "macros", "tests")
@@ -71,7 +71,7 @@ def test_the_parse_is_reused_across_as_of_dates_and_redone_when_a_model_changes(
 def test_the_parse_cache_keeps_the_databases_used_last(tmp_path, monkeypatch):
     """One file per database: a machine (or a test suite) that saw many keeps only the
     newest few."""
-    monkeypatch.setattr(job, "PARSE_CACHE_DIR", tmp_path)
+    monkeypatch.setattr(parse_cache, "PARSE_CACHE_DIR", tmp_path)
     for n in range(12):
         folder = tmp_path / f"db{n:02d}"
         folder.mkdir()
