@@ -34,12 +34,31 @@ stream_days as (
 
 ),
 
-earlier_rows as (
+{# Whether each stream has rows before the first day this run reads: one
+    answer per source, each from its own cheap index lookup. #}
+fact_streams_before as (
 
     select
         stream,
         has_rows_before_read_window
-    from {{ ref('stg_app__source_streams_before_read_window') }}
+    from {{ ref('stg_app__fact_streams_before_read_window') }}
+
+),
+
+ops_decisions_before as (
+
+    select
+        stream,
+        has_rows_before_read_window
+    from {{ ref('stg_app__ops_decisions_before_read_window') }}
+
+),
+
+earlier_rows as (
+
+    select * from fact_streams_before
+    union all
+    select * from ops_decisions_before
 
 ),
 
