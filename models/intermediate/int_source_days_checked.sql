@@ -34,8 +34,8 @@ stream_days as (
 
 ),
 
-{# Whether each stream has rows before the first day this run reads: one
-    answer per source, each from its own cheap index lookup. #}
+{# Whether each stream has rows before the first day this run reads, each
+    answered by a cheap index lookup. #}
 fact_streams_before as (
 
     select
@@ -45,12 +45,18 @@ fact_streams_before as (
 
 ),
 
+{# The first ops decision before that day, if any ("createdAt" index). #}
 ops_decisions_before as (
 
     select
-        stream,
-        has_rows_before_read_window
-    from {{ ref('stg_app__ops_decisions_before_read_window') }}
+        'ops_decisions' as stream,
+        count(*) > 0 as has_rows_before_read_window
+    from (
+        select decision_id
+        from {{ ref('stg_app__ops_decisions') }}
+        where created_at < {{ nightly_metrics.timestamp_literal(read_start_day) }}
+        limit 1
+    ) as first_decision_before
 
 ),
 

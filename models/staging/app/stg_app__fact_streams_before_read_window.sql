@@ -4,9 +4,9 @@
     row before the first day this run reads. A stream's history counts from
     its first row (the contract: days before a stream's first row are never
     missing), and the run counts rows day by day only from that first read
-    day on: this says whether the stream began earlier. The ops decisions'
-    answer is stg_app__ops_decisions_before_read_window; the check reads both
-    (int_source_days_checked).
+    day on: this says whether the stream began earlier. The check
+    (int_source_days_checked) answers it for the ops decisions itself, from
+    stg_app__ops_decisions.
 
     One row per stream. It reads the rows that exist now, so a stream the
     application purges (escalation snapshots, after 14 days) begins at its
