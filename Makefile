@@ -12,7 +12,7 @@ TEST_STAMP := $(VENV)/.installed-test
 # Exact versions of what production installs (see constraints.txt).
 PIP_INSTALL := $(BIN)/pip install --quiet -c constraints.txt
 
-.PHONY: demo test lint docs bench clean constraints
+.PHONY: demo test lint docs bench evaluate clean constraints
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,11 @@ lint: $(TEST_STAMP)
 
 bench: $(TEST_STAMP)
 	$(BIN)/python scripts/benchmark.py --scales S,SU,SP,M,MU --repeat 2 --single-runs 2
+
+# dbt-project-evaluator on a scratch copy (docs/project-evaluator.md); needs
+# NIGHTLY_METRICS_EVALUATOR_PACKAGES, a folder with dbt_project_evaluator/ and dbt_utils/.
+evaluate: $(STAMP)
+	$(BIN)/python scripts/run_project_evaluator.py
 
 docs: $(STAMP)
 	$(BIN)/nightly-metrics docs

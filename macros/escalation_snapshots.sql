@@ -1,5 +1,5 @@
 {#-
-    Pre-hook of stg_app__escalation_breach_candidates (PostgreSQL), inside the
+    Pre-hook of int_breach_candidates_remembered (PostgreSQL), inside the
     model's transaction, after its lock: makes the stored candidates follow
     the contract's "Breaches are remembered".
 
@@ -75,7 +75,7 @@
 
 {#-
     The memory of breaches is the incremental table
-    stg_app__escalation_breach_candidates: what it read from snapshots the
+    int_breach_candidates_remembered: what it read from snapshots the
     application has since purged exists nowhere else. Building it anew (a
     first build) is right only where this project has never written an SLA
     fact; anywhere else it would silently recompute from the snapshots that
@@ -115,6 +115,62 @@
 {% endmacro %}
 
 {#-
+    The memory's table name, and the one it had until the breach model was
+    split (stg_app__escalation_breach_candidates): databases deployed before
+    hold the memory under that name.
+-#}
+{% macro breach_memory_identifier() %}
+    {{- return('int_breach_candidates_remembered') -}}
+{% endmacro %}
+
+{% macro former_breach_memory_identifier() %}
+    {{- return('stg_app__escalation_breach_candidates') -}}
+{% endmacro %}
+
+{#-
+    on-run-start (PostgreSQL): the first build after the upgrade adopts the
+    memory kept under its former name. When the target schema holds the
+    former table and not the current one, the table is renamed, with its
+    rows, indexes and grants, so the model finds itself incremental and goes
+    on from there; it is never started afresh. Anything else (a memory under
+    the current name, none at all) is left as it is, and require_breach_memory
+    judges a missing one. The rename takes the memory's lock first, so it
+    waits for a run of the earlier version still writing it, and checks
+    again inside its transaction; dbt's cache is told of the rename.
+-#}
+{% macro adopt_renamed_breach_memory() %}
+    {%- if not execute or target.type != 'postgres' or flags.WHICH not in ('build', 'run') -%}
+        {{- return('') -}}
+    {%- endif -%}
+    {%- set name = nightly_metrics.breach_memory_identifier() -%}
+    {%- set former_name = nightly_metrics.former_breach_memory_identifier() -%}
+    {%- set former = adapter.get_relation(target.database, target.schema, former_name) -%}
+    {%- if former is none or former.type != 'table'
+            or adapter.get_relation(target.database, target.schema, name) is not none -%}
+        {{- return('') -}}
+    {%- endif -%}
+    {%- set adopted = api.Relation.create(
+        database=target.database, schema=target.schema, identifier=name, type='table') -%}
+    {%- do adapter.cache_renamed(former, adopted) -%}
+    {%- set statements -%}
+        begin;
+        {{ nightly_metrics.set_statement_timeout() }};
+        select pg_advisory_xact_lock(hashtext('{{ nightly_metrics.breach_memory_lock_key() }}'));
+        do $adopt$
+        begin
+            if to_regclass('{{ former.include(database=false) | replace("'", "''") }}') is not null
+                and to_regclass('{{ adopted.include(database=false) | replace("'", "''") }}') is null
+            then
+                alter table {{ former }} rename to {{ adapter.quote(name) }};
+            end if;
+        end
+        $adopt$;
+        commit
+    {%- endset -%}
+    {{- return(statements) -}}
+{% endmacro %}
+
+{#-
     on-run-start of a dry run (the var breach_memory_schema names the real
     target schema, the build goes to a scratch one): the scratch schema gets
     a copy of the real memory's rows in the run's read window, so the dry
@@ -131,8 +187,11 @@
         {{- return('') -}}
     {%- endif -%}
     {%- do nightly_metrics.check_schema_name('the var breach_memory_schema', home) -%}
-    {%- set name = 'stg_app__escalation_breach_candidates' -%}
-    {%- set memory = adapter.get_relation(target.database, home, name) -%}
+    {%- set name = nightly_metrics.breach_memory_identifier() -%}
+    {#- A real schema not yet upgraded holds it under its former name. -#}
+    {%- set memory = adapter.get_relation(target.database, home, name)
+        or adapter.get_relation(
+            target.database, home, nightly_metrics.former_breach_memory_identifier()) -%}
     {%- if memory is none -%}
         {{- return('') -}}
     {%- endif -%}

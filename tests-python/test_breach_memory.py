@@ -26,7 +26,9 @@ from nightly_metrics.errors import ExitCode
 
 SLA = "metrics.sla_resolution.rolling7d"
 AS_OF = date(2026, 11, 28)
-MEMORY = "nightly_metrics.stg_app__escalation_breach_candidates"
+MEMORY = "nightly_metrics.int_breach_candidates_remembered"
+# The memory's name before the breach model was split; deployed databases hold it so.
+FORMER_MEMORY = "nightly_metrics.stg_app__escalation_breach_candidates"
 REMEMBERED = {
     "sampleSize": 2,
     "medianMinutes": Decimal("10215.0"),
@@ -115,3 +117,37 @@ def test_a_target_schema_without_the_memory_stops_the_run(source_db):
     fresh = run_cli(["run", "--as-of", str(AS_OF), "--rebuild-breach-memory"], env=env)
     assert fresh.returncode == 0, fresh.stderr
     assert source_db.fact_value(SLA, AS_OF)["sampleSize"] == 1
+
+
+def test_a_memory_under_its_former_name_is_adopted_not_started_afresh(source_db):
+    """A database deployed before the breach model was split holds the memory
+    as stg_app__escalation_breach_candidates, with the breach of a snapshot
+    purged since. The upgraded project's dry run reads it where it is (and
+    renames nothing), and its first real run adopts it: the purged breach
+    still counts, and the table keeps its rows under the new name."""
+    purged_breach_scenario(source_db)
+    remembered = memory_rows(source_db)
+    source_db.execute(f"alter table {MEMORY} rename to {FORMER_MEMORY.split('.')[1]}")
+    env = {"DATABASE_URL": source_db.uri}
+
+    dry = run_cli(["run", "--as-of", str(AS_OF), "--dry-run", "--json"], env=env)
+    assert dry.returncode == 0, dry.stderr
+    printed = next(f for f in json.loads(dry.stdout) if f["factType"] == SLA)
+    assert sla_figures(json.loads(json.dumps(printed["value"]), parse_float=Decimal)) == REMEMBERED
+    assert source_db.execute("select to_regclass(%s)", (MEMORY,)) == [(None,)]
+
+    real = run_cli(["run", "--as-of", str(AS_OF)], env=env)
+    assert real.returncode == 0, real.stderr
+    assert sla_figures(source_db.fact_value(SLA, AS_OF)) == REMEMBERED
+    assert source_db.execute("select to_regclass(%s)", (FORMER_MEMORY,)) == [(None,)]
+    # what the memory held is all still there (and the purged snapshot's among it)
+    assert set(remembered) <= set(memory_rows(source_db))
+    # its indexes came with it, and the next night goes on from it
+    indexed = source_db.execute(
+        "select count(*) from pg_indexes where schemaname = 'nightly_metrics'"
+        " and tablename = 'int_breach_candidates_remembered'"
+    )
+    assert indexed == [(2,)]
+    again = run_cli(["run", "--as-of", str(AS_OF)], env=env)
+    assert again.returncode == 0, again.stderr
+    assert sla_figures(source_db.fact_value(SLA, AS_OF)) == REMEMBERED

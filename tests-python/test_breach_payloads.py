@@ -29,7 +29,7 @@ from nightly_metrics import project
 
 AS_OF = date(2026, 11, 28)
 SNAPSHOT_AT = datetime(2026, 11, 22, 9)
-STAGING = "nightly_metrics.stg_app__escalation_breach_candidates"
+MEMORY = "nightly_metrics.int_breach_candidates_remembered"
 
 # (value JSON, metadata JSON): one snapshot each, as raw JSON text.
 HOSTILE_SNAPSHOTS = [
@@ -148,7 +148,7 @@ def oracle_fact(value: str, metadata: str, created_at: datetime = SNAPSHOT_AT) -
 def staged_candidates(db) -> list[tuple]:
     return db.execute(
         f"select fact_id, element_index, conversation_id, is_usable, breached_at,"
-        f" rejection_reason, rejected_element from {STAGING}"
+        f" rejection_reason, rejected_element from {MEMORY}"
         " order by fact_id, candidate_source, element_index"
     )
 
@@ -263,7 +263,7 @@ def dbt_command(db, tmp: Path) -> tuple[list[str], dict]:
         "--profiles-dir",
         str(profiles),
         "--select",
-        "stg_app__escalation_breach_candidates",
+        "int_breach_candidates_remembered",
         "--vars",
         json.dumps({"as_of": str(AS_OF)}),
     ], environment
@@ -284,7 +284,7 @@ def test_two_plain_dbt_builds_at_once_store_a_new_snapshot_once(source_db, tmp_p
     # The barrier: while this transaction holds the model's table, both builds reach
     # the model and wait, whatever they wait on; then both go at the same moment.
     blocker = psycopg.connect(source_db.uri)
-    blocker.execute(f"lock table {STAGING} in access exclusive mode")
+    blocker.execute(f"lock table {MEMORY} in access exclusive mode")
     builds = []
     for n in range(2):
         command, environment = dbt_command(source_db, tmp_path / f"build{n}")

@@ -346,7 +346,7 @@ def staged_breach_times(db) -> list[tuple]:
         "select c.fact_id, c.element_index,"
         " f.metadata -> 'breaches' -> cast(c.element_index - 1 as integer) ->> 'breachedAt',"
         " c.breached_at"
-        " from nightly_metrics.stg_app__escalation_breach_candidates as c"
+        " from nightly_metrics.int_breach_candidates_remembered as c"
         ' join "DashboardFact" as f on f.id = c.fact_id'
         " where c.candidate_source = 'metadata.breaches' and c.element_index is not null"
     )

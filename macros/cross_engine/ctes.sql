@@ -1,14 +1,32 @@
 {#-
-    `materialized` for a CTE whose expensive columns are read several times:
-    PostgreSQL otherwise inlines the CTE and evaluates each parsed column once
-    per reference (five times faster on the breach payloads when
-    materialized). Spark plans CTEs its own way and has no such keyword.
+    Ends a LATERAL subquery whose columns are read several times above it,
+    so they are computed once per row. PostgreSQL would pull a plain one up
+    into the query and evaluate each column once per reference (fifteen
+    times the work on the breach payloads). LIMIT ALL keeps it apart (as
+    OFFSET 0 would, which sqlfluff cannot parse without a FROM) and still
+    lets the rows it reads be filtered first, by the breach memory's
+    per-snapshot lookup. Spark has no need.
 -#}
-{% macro materialized_cte() %}
-    {{- return(adapter.dispatch('materialized_cte', 'nightly_metrics')()) -}}
+{% macro evaluated_once() %}
+    {{- return(adapter.dispatch('evaluated_once', 'nightly_metrics')()) -}}
 {% endmacro %}
-{% macro default__materialized_cte() -%}
-    materialized
+{% macro default__evaluated_once() -%}
+    limit all
 {%- endmacro %}
-{% macro spark__materialized_cte() -%}
+{% macro spark__evaluated_once() -%}
+{%- endmacro %}
+
+{#-
+    `not materialized` for a CTE read more than once whose readers must
+    filter it themselves: PostgreSQL otherwise computes such a CTE once, in
+    full, and no filter of a model reading the view reaches the table's
+    indexes. Spark inlines CTEs anyway.
+-#}
+{% macro inlined_cte() %}
+    {{- return(adapter.dispatch('inlined_cte', 'nightly_metrics')()) -}}
+{% endmacro %}
+{% macro default__inlined_cte() -%}
+    not materialized
+{%- endmacro %}
+{% macro spark__inlined_cte() -%}
 {%- endmacro %}

@@ -15,7 +15,7 @@ candidates as (
         rejection_reason,
         rejected_element,
         fact_created_at
-    from {{ ref('stg_app__escalation_breach_candidates') }}
+    from {{ ref('int_breach_candidates_remembered') }}
     where not is_usable
 
 ),

@@ -15,7 +15,7 @@ final as (
         conversation_id,
         fact_created_date,
         min(breached_at) as breached_at
-    from {{ ref('stg_app__escalation_breach_candidates') }}
+    from {{ ref('int_breach_candidates_remembered') }}
     where
         is_usable
         and fact_created_at >= {{

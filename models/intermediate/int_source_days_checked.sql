@@ -34,12 +34,37 @@ stream_days as (
 
 ),
 
-earlier_rows as (
+{# Whether each stream has rows before the first day this run reads, each
+    answered by a cheap index lookup. #}
+fact_streams_before as (
 
     select
         stream,
         has_rows_before_read_window
-    from {{ ref('stg_app__source_streams_before_read_window') }}
+    from {{ ref('stg_app__fact_streams_before_read_window') }}
+
+),
+
+{# The first ops decision before that day, if any ("createdAt" index). #}
+ops_decisions_before as (
+
+    select
+        'ops_decisions' as stream,
+        count(*) > 0 as has_rows_before_read_window
+    from (
+        select decision_id
+        from {{ ref('stg_app__ops_decisions') }}
+        where created_at < {{ nightly_metrics.timestamp_literal(read_start_day) }}
+        limit 1
+    ) as first_decision_before
+
+),
+
+earlier_rows as (
+
+    select * from fact_streams_before
+    union all
+    select * from ops_decisions_before
 
 ),
 

@@ -171,38 +171,17 @@ generated as (
 
 ),
 
-activation_facts as (
+{# Each metric's figures beside what its JSON reports of its sources. #}
+activation_figures as (
 
     select
-        'metrics.activation.rolling7d' as metric_fact_type,
         activation.total_active_shops,
         activation.activated_shops,
-        cast(null as {{ dbt.type_bigint() }}) as sample_size,
-        {{ nightly_metrics.cast_numeric('activation.activation_rate') }} as activation_rate,
-        {{ nightly_metrics.cast_numeric('null') }} as median_minutes,
-        {{ nightly_metrics.cast_numeric('null') }} as p90_minutes,
-        {{ nightly_metrics.json_object([
-            ('windowStart', nightly_metrics.iso8601_utc_string('activation.window_start_at')),
-            ('windowEnd', nightly_metrics.iso8601_utc_string('activation.window_end_at')),
-            ('totalActiveShops', 'activation.total_active_shops'),
-            ('activatedShops', 'activation.activated_shops'),
-            ('activationRate', 'activation.activation_rate'),
-        ]) }} as fact_value,
-        {{ nightly_metrics.json_object([
-            ('generatedAt', nightly_metrics.iso8601_utc_string('generated.generated_at')),
-            ('notes', "'Distinct shops (not blank, not __aggregate__) with a dashboard.session.opened fact in [windowStart, windowEnd); activated = those with an ops DecisionLog row for the same shopDomain in the same window.'"),
-            ('sessionsCounted', 'activation.sessions_counted'),
-            ('sourceRowsRead', 'coalesce(source_rows_read.activation_rows_read, 0)'),
-            ('missingSourceDays', nightly_metrics.json_nested_object([
-                ('dashboardSessions', 'missing_days.missing_session_days'),
-                ('opsDecisions', 'missing_days.missing_ops_decision_days'),
-            ])),
-            ('missingDaysOverridden',
-                '(missing_days.missing_session_day_count'
-                ~ ' + missing_days.missing_ops_decision_day_count > 0 and '
-                ~ nightly_metrics.bool_var('allow_missing_days') ~ ')'),
-        ]) }} as fact_metadata,
+        activation.sessions_counted,
+        activation.activation_rate,
         coalesce(source_rows_read.activation_rows_read, 0) as source_rows_read,
+        missing_days.missing_session_days,
+        missing_days.missing_ops_decision_days,
         missing_days.missing_session_day_count
         + missing_days.missing_ops_decision_day_count as missing_source_day_count,
         activation.as_of_date,
@@ -218,41 +197,17 @@ activation_facts as (
 
 ),
 
-sla_resolution_facts as (
+sla_resolution_figures as (
 
     select
-        'metrics.sla_resolution.rolling7d' as metric_fact_type,
-        cast(null as {{ dbt.type_bigint() }}) as total_active_shops,
-        cast(null as {{ dbt.type_bigint() }}) as activated_shops,
         sla_resolution.sample_size,
-        {{ nightly_metrics.cast_numeric('null') }} as activation_rate,
-        {{ nightly_metrics.cast_numeric('sla_resolution.median_minutes') }} as median_minutes,
-        {{ nightly_metrics.cast_numeric('sla_resolution.p90_minutes') }} as p90_minutes,
-        {{ nightly_metrics.json_object([
-            ('windowStart', nightly_metrics.iso8601_utc_string('sla_resolution.window_start_at')),
-            ('windowEnd', nightly_metrics.iso8601_utc_string('sla_resolution.window_end_at')),
-            ('sampleSize', 'sla_resolution.sample_size'),
-            ('medianMinutes', 'sla_resolution.median_minutes'),
-            ('p90Minutes', 'sla_resolution.p90_minutes'),
-        ]) }} as fact_value,
-        {{ nightly_metrics.json_object([
-            ('generatedAt', nightly_metrics.iso8601_utc_string('generated.generated_at')),
-            ('sampleSize', 'sla_resolution.sample_size'),
-            ('notes', "'Breaches from chatwoot.escalations snapshots in the window and the " ~ var('escalation_lookback_days') ~ " days before it, one per conversation at its earliest breachedAt, each paired with the first ops decision chatwoot:<id> at or after it; sample = breaches so resolved inside the window; percentile_cont of minutes.'"),
-            ('lookbackDays', var('escalation_lookback_days')),
-            ('breachesSeen', 'sla_resolution.breaches_seen'),
-            ('breachCandidatesRejected', 'sla_resolution.breach_candidates_rejected'),
-            ('sourceRowsRead', 'coalesce(source_rows_read.sla_resolution_rows_read, 0)'),
-            ('missingSourceDays', nightly_metrics.json_nested_object([
-                ('escalationSnapshots', 'missing_days.missing_escalation_snapshot_days'),
-                ('opsDecisions', 'missing_days.missing_ops_decision_days'),
-            ])),
-            ('missingDaysOverridden',
-                '(missing_days.missing_escalation_snapshot_day_count'
-                ~ ' + missing_days.missing_ops_decision_day_count > 0 and '
-                ~ nightly_metrics.bool_var('allow_missing_days') ~ ')'),
-        ]) }} as fact_metadata,
+        sla_resolution.breaches_seen,
+        sla_resolution.breach_candidates_rejected,
+        sla_resolution.median_minutes,
+        sla_resolution.p90_minutes,
         coalesce(source_rows_read.sla_resolution_rows_read, 0) as source_rows_read,
+        missing_days.missing_escalation_snapshot_days,
+        missing_days.missing_ops_decision_days,
         missing_days.missing_escalation_snapshot_day_count
         + missing_days.missing_ops_decision_day_count as missing_source_day_count,
         sla_resolution.as_of_date,
@@ -265,6 +220,80 @@ sla_resolution_facts as (
         on sla_resolution.as_of_date = missing_days.as_of_date
     left join source_rows_read
         on sla_resolution.as_of_date = source_rows_read.as_of_date
+
+),
+
+{# One row per fact, in one shape: each metric's figures, the others null. #}
+activation_facts as (
+
+    select
+        'metrics.activation.rolling7d' as metric_fact_type,
+        total_active_shops,
+        activated_shops,
+        cast(null as {{ dbt.type_bigint() }}) as sample_size,
+        {{ nightly_metrics.cast_numeric('activation_rate') }} as activation_rate,
+        {{ nightly_metrics.cast_numeric('null') }} as median_minutes,
+        {{ nightly_metrics.cast_numeric('null') }} as p90_minutes,
+        {{ nightly_metrics.aggregate_fact_json(
+            figures=[
+                ('totalActiveShops', 'total_active_shops'),
+                ('activatedShops', 'activated_shops'),
+                ('activationRate', 'activation_rate'),
+            ],
+            metadata=[
+                ('notes', nightly_metrics.aggregate_fact_notes('activation')),
+                ('sessionsCounted', 'sessions_counted'),
+            ],
+            streams=[
+                ('dashboardSessions', 'missing_session_days'),
+                ('opsDecisions', 'missing_ops_decision_days'),
+            ],
+        ) }},
+        source_rows_read,
+        missing_source_day_count,
+        as_of_date,
+        window_start_at,
+        window_end_at,
+        generated_at
+    from activation_figures
+
+),
+
+sla_resolution_facts as (
+
+    select
+        'metrics.sla_resolution.rolling7d' as metric_fact_type,
+        cast(null as {{ dbt.type_bigint() }}) as total_active_shops,
+        cast(null as {{ dbt.type_bigint() }}) as activated_shops,
+        sample_size,
+        {{ nightly_metrics.cast_numeric('null') }} as activation_rate,
+        {{ nightly_metrics.cast_numeric('median_minutes') }} as median_minutes,
+        {{ nightly_metrics.cast_numeric('p90_minutes') }} as p90_minutes,
+        {{ nightly_metrics.aggregate_fact_json(
+            figures=[
+                ('sampleSize', 'sample_size'),
+                ('medianMinutes', 'median_minutes'),
+                ('p90Minutes', 'p90_minutes'),
+            ],
+            metadata=[
+                ('sampleSize', 'sample_size'),
+                ('notes', nightly_metrics.aggregate_fact_notes('sla_resolution')),
+                ('lookbackDays', var('escalation_lookback_days')),
+                ('breachesSeen', 'breaches_seen'),
+                ('breachCandidatesRejected', 'breach_candidates_rejected'),
+            ],
+            streams=[
+                ('escalationSnapshots', 'missing_escalation_snapshot_days'),
+                ('opsDecisions', 'missing_ops_decision_days'),
+            ],
+        ) }},
+        source_rows_read,
+        missing_source_day_count,
+        as_of_date,
+        window_start_at,
+        window_end_at,
+        generated_at
+    from sla_resolution_figures
 
 ),
 

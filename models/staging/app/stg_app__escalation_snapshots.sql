@@ -2,7 +2,7 @@
     Chatwoot escalation snapshots, one row per `chatwoot.escalations` fact,
     without their payloads: what the missing-source-day check counts. (The
     breaches inside the payloads are unpacked by
-    stg_app__escalation_breach_candidates.) Downstream models filter on
+    stg_app__escalation_breach_elements.) Downstream models filter on
     created_at, which PostgreSQL pushes through this view onto the indexed
     "createdAt" column.
 -#}

@@ -30,7 +30,7 @@ final as (
         external_ref,
         case
             when {{ nightly_metrics.regex_matches('external_ref', '^chatwoot:[0-9]+$') }}
-                then coalesce(nullif(trim(leading '0' from substr(external_ref, 10)), ''), '0')
+                then {{ nightly_metrics.canonical_conversation_id('substr(external_ref, 10)') }}
         end as resolved_conversation_id,
         cast(created_at as date) as decision_date,
         created_at
