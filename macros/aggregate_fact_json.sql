@@ -41,11 +41,13 @@
     {%- set notes = {
         'activation':
             'Distinct shops (not blank, not __aggregate__) with a'
-            ~ ' dashboard.session.opened fact in [windowStart, windowEnd);'
+            ~ ' ' ~ nightly_metrics.fact_type_name('dashboard_session')
+            ~ ' fact in [windowStart, windowEnd);'
             ~ ' activated = those with an ops DecisionLog row for the same'
             ~ ' shopDomain in the same window.',
         'sla_resolution':
-            'Breaches from chatwoot.escalations snapshots in the window and the '
+            'Breaches from ' ~ nightly_metrics.fact_type_name('escalation_snapshot')
+            ~ ' snapshots in the window and the '
             ~ var('escalation_lookback_days') ~ ' days before it, one per'
             ~ ' conversation at its earliest breachedAt, each paired with the first'
             ~ ' ops decision chatwoot:<id> at or after it; sample = breaches so'

@@ -48,7 +48,7 @@
                     from {{ facts }} as facts
                     where
                         facts.id = stored_snapshots.fact_id
-                        and facts."factType" = 'chatwoot.escalations'
+                        and facts."factType" = {{ nightly_metrics.fact_type('escalation_snapshot') }}
                         and facts."createdAt" >= {{ read_start }}
                         and facts."createdAt" < {{ nightly_metrics.run_window_end() }}
                 )
@@ -95,7 +95,7 @@
         from {{ source('app', 'dashboard_fact') }}
         where
             "shopDomain" = '__aggregate__'
-            and "factType" = 'metrics.sla_resolution.rolling7d'
+            and "factType" = {{ nightly_metrics.fact_type('sla_resolution') }}
             {#- ours are dated by their window's end, a midnight; the earlier
                 script's carry the time it ran #}
             and "createdAt" = date_trunc('day', "createdAt")

@@ -50,7 +50,10 @@
     {%- set run_rows = nightly_metrics.aggregate_facts_of_this_run() -%}
     {%- set ours -%}
         facts."shopDomain" = '__aggregate__'
-        and facts."factType" in ('metrics.activation.rolling7d', 'metrics.sla_resolution.rolling7d')
+        and facts."factType" in (
+            {{ nightly_metrics.fact_type('activation') }},
+            {{ nightly_metrics.fact_type('sla_resolution') }}
+        )
     {%- endset -%}
 
     select pg_advisory_xact_lock(hashtext('nightly_metrics.write_aggregate_facts'));

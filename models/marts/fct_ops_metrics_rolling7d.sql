@@ -227,7 +227,7 @@ sla_resolution_figures as (
 activation_facts as (
 
     select
-        'metrics.activation.rolling7d' as metric_fact_type,
+        {{ nightly_metrics.fact_type('activation') }} as metric_fact_type,
         total_active_shops,
         activated_shops,
         cast(null as {{ dbt.type_bigint() }}) as sample_size,
@@ -262,7 +262,7 @@ activation_facts as (
 sla_resolution_facts as (
 
     select
-        'metrics.sla_resolution.rolling7d' as metric_fact_type,
+        {{ nightly_metrics.fact_type('sla_resolution') }} as metric_fact_type,
         cast(null as {{ dbt.type_bigint() }}) as total_active_shops,
         cast(null as {{ dbt.type_bigint() }}) as activated_shops,
         sample_size,

@@ -31,7 +31,8 @@ source_facts as (
     where
         {{ adapter.quote('shopDomain') }} = '__aggregate__'
         and {{ adapter.quote('factType') }} in (
-            'metrics.activation.rolling7d', 'metrics.sla_resolution.rolling7d'
+            {{ nightly_metrics.fact_type('activation') }},
+            {{ nightly_metrics.fact_type('sla_resolution') }}
         )
 
 ),

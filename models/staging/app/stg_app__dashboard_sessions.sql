@@ -1,5 +1,5 @@
 {#-
-    Dashboard sessions: one row per `dashboard.session.opened` fact.
+    Dashboard sessions: one row per dashboard session fact.
     Downstream models filter on created_at, which PostgreSQL pushes through
     this view onto the indexed "createdAt" column.
 -#}
@@ -12,7 +12,7 @@ source_facts as (
         {{ adapter.quote('shopDomain') }},
         {{ adapter.quote('createdAt') }}
     from {{ source('app', 'dashboard_fact') }}
-    where {{ adapter.quote('factType') }} = 'dashboard.session.opened'
+    where {{ adapter.quote('factType') }} = {{ nightly_metrics.fact_type('dashboard_session') }}
 
 ),
 

@@ -22,7 +22,7 @@ escalation_facts as {{ nightly_metrics.inlined_cte() }} (
         {{ adapter.quote('createdAt') }},
         {{ adapter.quote('updatedAt') }}
     from {{ source('app', 'dashboard_fact') }}
-    where {{ adapter.quote('factType') }} = 'chatwoot.escalations'
+    where {{ adapter.quote('factType') }} = {{ nightly_metrics.fact_type('escalation_snapshot') }}
 
 ),
 

@@ -1,5 +1,5 @@
 {#-
-    Chatwoot escalation snapshots, one row per `chatwoot.escalations` fact,
+    Chatwoot escalation snapshots, one row per escalation snapshot fact,
     without their payloads: what the missing-source-day check counts. (The
     breaches inside the payloads are unpacked by
     stg_app__escalation_breach_elements.) Downstream models filter on
@@ -16,7 +16,7 @@ source_facts as (
         {{ adapter.quote('createdAt') }},
         {{ adapter.quote('updatedAt') }}
     from {{ source('app', 'dashboard_fact') }}
-    where {{ adapter.quote('factType') }} = 'chatwoot.escalations'
+    where {{ adapter.quote('factType') }} = {{ nightly_metrics.fact_type('escalation_snapshot') }}
 
 ),
 

@@ -21,8 +21,8 @@ fact_types_before as (
     {{ nightly_metrics.fact_types_with_rows_before(
         source('app', 'dashboard_fact'),
         [
-            ('dashboard.session.opened', 'has_sessions_before'),
-            ('chatwoot.escalations', 'has_escalation_snapshots_before'),
+            (nightly_metrics.fact_type_name('dashboard_session'), 'has_sessions_before'),
+            (nightly_metrics.fact_type_name('escalation_snapshot'), 'has_escalation_snapshots_before'),
         ],
         read_start,
     ) }}
