@@ -1,7 +1,7 @@
 """What the runner needs to know of the dbt project, read from its
 dbt_project.yml, where each is defined once: the window's length, the
-default look-back, the fact types the project writes and reads, the target
-schema."""
+default look-back, the fact types the project writes and reads, the source
+streams it counts, the target schema."""
 
 from __future__ import annotations
 
@@ -28,7 +28,20 @@ METRIC_FACT_TYPES: tuple[str, str] = (
     FACT_TYPES.get("activation", ""),
     FACT_TYPES.get("sla_resolution", ""),
 )
+# The source streams (var source_streams), in the order they are reported.
+SOURCE_STREAMS: dict[str, dict] = dict(_VARS.get("source_streams", {}))
+LOOKBACK_FACTS: tuple[str, ...] = tuple(_VARS.get("lookback_facts", ()))
 TARGET_SCHEMA_DEFAULT = "nightly_metrics"
+
+
+def streams_read_by(fact: str) -> list[str]:
+    """The streams `fact` (a key of FACT_TYPES) reads, in order."""
+    return [name for name, stream in SOURCE_STREAMS.items() if fact in stream["read_by"]]
+
+
+def read_over_look_back(stream: str) -> bool:
+    """Whether a fact that reads `stream` reads it over the look-back too."""
+    return any(fact in LOOKBACK_FACTS for fact in SOURCE_STREAMS[stream]["read_by"])
 
 
 def today_utc() -> date:

@@ -9,13 +9,12 @@ from datetime import date, datetime, timedelta
 import psycopg
 from psycopg import sql
 
-from .project import METRIC_FACT_TYPES, WINDOW_DAYS
+from .project import METRIC_FACT_TYPES, SOURCE_STREAMS, WINDOW_DAYS, read_over_look_back
 
 ROWS_READ_STREAMS = {
     # stream of int_source_stream_days: (name in logs and history, read from the look-back)
-    "dashboard_sessions": ("DashboardFact sessions", False),
-    "escalation_snapshots": ("DashboardFact escalation snapshots", True),
-    "ops_decisions": ("DecisionLog ops decisions", True),
+    stream: (definition["label"], read_over_look_back(stream))
+    for stream, definition in SOURCE_STREAMS.items()
 }
 
 

@@ -9,7 +9,7 @@ import psycopg
 from psycopg import sql
 
 from . import history
-from .project import FACT_TYPES
+from .project import FACT_TYPES, SOURCE_STREAMS, streams_read_by
 
 ACTIVATION = FACT_TYPES["activation"]
 
@@ -17,10 +17,11 @@ ACTIVATION = FACT_TYPES["activation"]
 SLA = FACT_TYPES["sla_resolution"]
 
 
-# The source streams each fact reads (int_source_days_checked).
+# The source streams each fact reads (int_source_days_checked), by their keys
+# of missingSourceDays.
 STREAMS = {
-    ACTIVATION: ("dashboardSessions", "opsDecisions"),
-    SLA: ("escalationSnapshots", "opsDecisions"),
+    FACT_TYPES[fact]: tuple(SOURCE_STREAMS[name]["metadata_key"] for name in streams_read_by(fact))
+    for fact in ("activation", "sla_resolution")
 }
 
 

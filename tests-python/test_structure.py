@@ -7,6 +7,8 @@ import ast
 import re
 from pathlib import Path
 
+import yaml
+
 from nightly_metrics import project
 
 PACKAGE = Path(project.__file__).resolve().parent
@@ -118,4 +120,60 @@ def test_each_fact_type_is_written_down_once():
             for path in product_files()
             if pattern.search(code_of(path))
         ]
+    assert copies == []
+
+
+def _word(name: str) -> re.Pattern:
+    """`name` as a whole word: `ops_decisions`, not `stg_app__ops_decisions`."""
+    return re.compile(rf"(?<![\w]){re.escape(name)}(?![\w])")
+
+
+def missing_day_tests() -> list[dict]:
+    """The marts' source_days_arrived tests: yml cannot loop over a var, so
+    each stream has one, named `<stream>_arrived` with argument `stream`."""
+    models = yaml.safe_load((PROJECT / "models/marts/_marts__models.yml").read_text())
+    return [
+        test["source_days_arrived"]
+        for model in models["models"]
+        for test in model.get("data_tests", [])
+        if isinstance(test, dict) and "source_days_arrived" in test
+    ]
+
+
+def without_stream_references(path: Path, text: str) -> str:
+    """The text without the missing-day tests' references to a stream: the
+    generic test looks its `stream` up in the var (an unknown one is a
+    compiler error), so naming it there refers to the definition."""
+    if path.name != "_marts__models.yml":
+        return text
+    for test in missing_day_tests():
+        stream = re.escape(test["arguments"]["stream"])
+        text = re.sub(rf"(?m)^\s*(name: {stream}_arrived|stream: {stream})\s*$", "", text)
+    return text
+
+
+def test_each_source_stream_is_written_down_once():
+    """In dbt_project.yml's var source_streams, with its metadata key and its
+    name in logs; models, macros, data tests and the runner read it there."""
+    assert list(project.SOURCE_STREAMS) == [
+        "dashboard_sessions",
+        "escalation_snapshots",
+        "ops_decisions",
+    ]
+    tests = missing_day_tests()
+    assert sorted(t["arguments"]["stream"] for t in tests) == sorted(project.SOURCE_STREAMS)
+    assert all(t["name"] == f"{t['arguments']['stream']}_arrived" for t in tests)
+    generic = PROJECT / "tests/generic/source_days_arrived.sql"
+    assert "nightly_metrics.source_stream(stream)" in code_of(generic)
+    dbt_project = (PROJECT / "dbt_project.yml").read_text()
+    copies = []
+    for name, stream in project.SOURCE_STREAMS.items():
+        for spelling in (name, stream["metadata_key"], stream["label"]):
+            pattern = _word(spelling)
+            assert len(pattern.findall(dbt_project)) == 1, spelling
+            copies += [
+                f"{path.name}: {spelling}"
+                for path in product_files()
+                if pattern.search(without_stream_references(path, code_of(path)))
+            ]
     assert copies == []

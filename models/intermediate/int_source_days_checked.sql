@@ -45,26 +45,35 @@ fact_streams_before as (
 
 ),
 
-{# The first ops decision before that day, if any ("createdAt" index). #}
-ops_decisions_before as (
+{# Each other stream (not of "DashboardFact"): its first row before that
+    day, if any ("createdAt" index). #}
+{% for name, stream in nightly_metrics.source_streams().items()
+    if not stream.get('fact_type') %}
+    {{ name }}_before as (
 
-    select
-        'ops_decisions' as stream,
-        count(*) > 0 as has_rows_before_read_window
-    from (
-        select decision_id
-        from {{ ref('stg_app__ops_decisions') }}
-        where created_at < {{ nightly_metrics.timestamp_literal(read_start_day) }}
-        limit 1
-    ) as first_decision_before
+        select
+            '{{ name }}' as stream,
+            count(*) > 0 as has_rows_before_read_window
+        from (
+            select created_at
+            from {{ ref(stream['model']) }}
+            where
+                created_at
+                < {{ nightly_metrics.timestamp_literal(read_start_day) }}
+            limit 1
+        ) as first_row_before
 
-),
+    ),
 
+{% endfor -%}
 earlier_rows as (
 
     select * from fact_streams_before
-    union all
-    select * from ops_decisions_before
+    {%- for name, stream in nightly_metrics.source_streams().items()
+        if not stream.get('fact_type') %}
+        union all
+        select * from {{ name }}_before
+    {%- endfor %}
 
 ),
 

@@ -2,9 +2,10 @@
     Rows per source stream and UTC day, over the days this run's windows
     read (the as-of range and, before it, the escalation look-back or the
     missing-day check's 28-day baseline, whichever is longer), counted from
-    the rows that exist now: dashboard sessions, escalation snapshots and
-    ops decisions, the three streams the KPIs read. Days without rows have no
-    row. Feeds the missing-source-day check and each fact's sourceRowsRead.
+    the rows that exist now: one CTE per stream of the var source_streams
+    (dashboard sessions, escalation snapshots and ops decisions, the three
+    streams the KPIs read). Days without rows have no row. Feeds the
+    missing-source-day check and each fact's sourceRowsRead.
 -#}
 {%- set read_start = nightly_metrics.run_window_start(nightly_metrics.source_read_days()) -%}
 {%- set read_window -%}
@@ -14,46 +15,27 @@
 
 with
 
-sessions as (
+{% for name, stream in nightly_metrics.source_streams().items() %}
+    {{ name }} as (
 
-    select session_date as row_date
-    from {{ ref('stg_app__dashboard_sessions') }}
-    where {{ read_window }}
+        select {{ stream['day_column'] }} as row_date
+        from {{ ref(stream['model']) }}
+        where {{ read_window }}
 
-),
+    ),
 
-escalation_snapshots as (
-
-    select snapshot_date as row_date
-    from {{ ref('stg_app__escalation_snapshots') }}
-    where {{ read_window }}
-
-),
-
-ops_decisions as (
-
-    select decision_date as row_date
-    from {{ ref('stg_app__ops_decisions') }}
-    where {{ read_window }}
-
-),
-
+{% endfor -%}
 stream_rows as (
 
-    select
-        'dashboard_sessions' as stream,
-        row_date
-    from sessions
-    union all
-    select
-        'escalation_snapshots' as stream,
-        row_date
-    from escalation_snapshots
-    union all
-    select
-        'ops_decisions' as stream,
-        row_date
-    from ops_decisions
+    {%- for name in nightly_metrics.source_streams() %}
+        select
+            '{{ name }}' as stream,
+            row_date
+        from {{ name }}
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
+    {%- endfor %}
 
 ),
 

@@ -107,27 +107,12 @@ stored_facts as (
 
 ),
 
-{# The missing days each fact's streams had in its window, as JSON arrays. #}
-{% set missing_days_of = {} %}
-{% for stream in ['dashboard_sessions', 'escalation_snapshots', 'ops_decisions'] %}
-    {% do missing_days_of.update({stream: nightly_metrics.json_text_array_agg(
-        "case when stream = '" ~ stream ~ "' and is_missing then cast(window_day as "
-        ~ dbt.type_string() ~ ") end"
-    )}) %}
-{% endfor %}
+{# The missing days of each stream (var source_streams), as JSON arrays. #}
 missing_days as (
 
     select
         as_of_date,
-        {{ missing_days_of['dashboard_sessions'] }} as missing_session_days,
-        {{ missing_days_of['escalation_snapshots'] }} as missing_escalation_snapshot_days,
-        {{ missing_days_of['ops_decisions'] }} as missing_ops_decision_days,
-        sum(case when stream = 'dashboard_sessions' and is_missing then 1 else 0 end)
-            as missing_session_day_count,
-        sum(case when stream = 'escalation_snapshots' and is_missing then 1 else 0 end)
-            as missing_escalation_snapshot_day_count,
-        sum(case when stream = 'ops_decisions' and is_missing then 1 else 0 end)
-            as missing_ops_decision_day_count
+        {{- nightly_metrics.missing_days_by_stream() }}
     from checked_days
     group by as_of_date
 
@@ -135,27 +120,15 @@ missing_days as (
 
 {# Source rows each fact's window reads: activation the window's sessions
     and ops decisions; SLA the escalation snapshots and ops decisions of the
-    look-back and the window. #}
+    look-back and the window (the streams each reads: var source_streams). #}
 source_rows_read as (
 
     select
         as_of_dates.as_of_date,
-        cast(sum(
-            case
-                when
-                    stream_days.stream in ('dashboard_sessions', 'ops_decisions')
-                    and stream_days.row_date >= as_of_dates.window_start_date
-                    then stream_days.row_count
-                else 0
-            end
-        ) as {{ dbt.type_bigint() }}) as activation_rows_read,
-        cast(sum(
-            case
-                when stream_days.stream in ('escalation_snapshots', 'ops_decisions')
-                    then stream_days.row_count
-                else 0
-            end
-        ) as {{ dbt.type_bigint() }}) as sla_resolution_rows_read
+        {{ nightly_metrics.source_rows_read_by('activation') }}
+            as activation_rows_read,
+        {{ nightly_metrics.source_rows_read_by('sla_resolution') }}
+            as sla_resolution_rows_read
     from as_of_dates
     inner join stream_days
         on
@@ -180,10 +153,7 @@ activation_figures as (
         activation.sessions_counted,
         activation.activation_rate,
         coalesce(source_rows_read.activation_rows_read, 0) as source_rows_read,
-        missing_days.missing_session_days,
-        missing_days.missing_ops_decision_days,
-        missing_days.missing_session_day_count
-        + missing_days.missing_ops_decision_day_count as missing_source_day_count,
+        {{- nightly_metrics.missing_days_columns('activation', 'missing_days') }},
         activation.as_of_date,
         activation.window_start_at,
         activation.window_end_at,
@@ -206,10 +176,7 @@ sla_resolution_figures as (
         sla_resolution.median_minutes,
         sla_resolution.p90_minutes,
         coalesce(source_rows_read.sla_resolution_rows_read, 0) as source_rows_read,
-        missing_days.missing_escalation_snapshot_days,
-        missing_days.missing_ops_decision_days,
-        missing_days.missing_escalation_snapshot_day_count
-        + missing_days.missing_ops_decision_day_count as missing_source_day_count,
+        {{- nightly_metrics.missing_days_columns('sla_resolution', 'missing_days') }},
         sla_resolution.as_of_date,
         sla_resolution.window_start_at,
         sla_resolution.window_end_at,
@@ -244,10 +211,7 @@ activation_facts as (
                 ('notes', nightly_metrics.aggregate_fact_notes('activation')),
                 ('sessionsCounted', 'sessions_counted'),
             ],
-            streams=[
-                ('dashboardSessions', 'missing_session_days'),
-                ('opsDecisions', 'missing_ops_decision_days'),
-            ],
+            streams=nightly_metrics.missing_days_json_streams('activation'),
         ) }},
         source_rows_read,
         missing_source_day_count,
@@ -282,10 +246,7 @@ sla_resolution_facts as (
                 ('breachesSeen', 'breaches_seen'),
                 ('breachCandidatesRejected', 'breach_candidates_rejected'),
             ],
-            streams=[
-                ('escalationSnapshots', 'missing_escalation_snapshot_days'),
-                ('opsDecisions', 'missing_ops_decision_days'),
-            ],
+            streams=nightly_metrics.missing_days_json_streams('sla_resolution'),
         ) }},
         source_rows_read,
         missing_source_day_count,

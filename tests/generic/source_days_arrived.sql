@@ -11,11 +11,12 @@
     stream (its write_action), so the other fact of the window is still
     written. Severity comes from the var allow_missing_days (warn when set).
 
-    Arguments: stream ('dashboard_sessions', 'escalation_snapshots' or
-    'ops_decisions') and checked_days (a relation like
+    Arguments: stream (a name of the var source_streams; any other is a
+    compiler error) and checked_days (a relation like
     int_source_days_checked).
 -#}
 {% test source_days_arrived(model, stream, checked_days) %}
+{%- do nightly_metrics.source_stream(stream) %}
 
 with
 
