@@ -299,13 +299,15 @@ def build_and_read_back(plan: RunPlan, result: JobResult, record) -> Build:
 def start_computing(plan: RunPlan) -> datetime:
     """The time from which the marts rows this run computes carry their
     generated_at: taken once this run holds the lock, so a run that waited for
-    another reports its own rows only. A stopped dry run's leftovers go."""
+    another reports its own rows only. A stopped dry run's leftovers go. The
+    history table is made here, before the build whose data tests read it."""
     with connect(plan.settings, autocommit=True) as conn:
         since = conn.execute(
             "select cast(date_trunc('milliseconds', now() at time zone 'UTC') as timestamp)"
         ).fetchone()[0]
         if plan.dry_run:
             drop_schema(plan.settings, plan.target_schema, conn)
+        history.ensure_table(conn, plan.target_schema)
     return since
 
 
