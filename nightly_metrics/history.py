@@ -1,10 +1,11 @@
 """The job's run history: one row per run in `<target schema>.job_runs`.
 
-The table is the dbt model models/operations/job_runs.sql (documented and
-tested there); its columns come from that model's contract, which the runner
-also reads to create the table itself when a run fails before dbt built it.
-The row is written when the run ends, whatever its outcome, in a transaction
-of its own."""
+The runner alone creates the table (`ensure_table`, before each build and
+before writing a row), from the columns that the dbt source `runner.job_runs`
+declares in models/operations/_runner__sources.yml, where dbt documents and
+tests it; dbt never builds it, so a `--full-refresh` keeps the history. The
+row is written when the run ends, whatever its outcome, in a transaction of
+its own."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from .errors import ExitCode
 from .paths import PROJECT_DIR
 
 TABLE = "job_runs"
-CONTRACT_FILE = PROJECT_DIR / "models" / "operations" / "_operations__models.yml"
+CONTRACT_FILE = PROJECT_DIR / "models" / "operations" / "_runner__sources.yml"
 
 
 def utc_now() -> datetime:
@@ -46,10 +47,11 @@ def dbt_version() -> str:
 
 
 def contract_columns() -> list[tuple[str, str]]:
-    """(name, data type) of each column of job_runs, from the model's contract."""
+    """(name, data type) of each column of job_runs, from its dbt source."""
     spec = yaml.safe_load(CONTRACT_FILE.read_text(encoding="utf-8"))
-    model = next(m for m in spec["models"] if m["name"] == TABLE)
-    return [(column["name"], column["data_type"]) for column in model["columns"]]
+    tables = (table for source in spec["sources"] for table in source["tables"])
+    table = next(t for t in tables if t["name"] == TABLE)
+    return [(column["name"], column["data_type"]) for column in table["columns"]]
 
 
 def status_of(exit_code: int | None, interrupted: bool) -> str:
@@ -136,7 +138,9 @@ def window_of(outcome: dict) -> dict:
 
 
 def ensure_table(conn: psycopg.Connection, schema: str) -> None:
-    """Creates the schema and the table (from the contract) when they are missing."""
+    """Creates the schema and the table (from its source's columns) when they are
+    missing: the table's one definition, run before the build (whose data tests
+    read it) and before each insert (a build may have failed before that)."""
     # Asked first: `create schema if not exists` needs CREATE on the database even
     # when the schema exists (a role may have been given its schema instead).
     if conn.execute("select to_regnamespace(%s)", (f'"{schema}"',)).fetchone()[0] is None:

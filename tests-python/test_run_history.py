@@ -142,7 +142,7 @@ def test_the_history_survives_a_full_refresh_and_its_data_tests_run(source_db, t
     source_db.add_session("shop-a", datetime(2026, 11, 25, 9))
     assert run_cli(["run", "--as-of", str(AS_OF)], env=env).returncode == 0
     with dbt_invoke.dbt_session(source_db.settings, project.TARGET_SCHEMA_DEFAULT) as dbt:
-        outcome = dbt(["build", "--full-refresh", "--select", "job_runs"])
+        outcome = dbt(["build", "--full-refresh", "--select", "source:runner.job_runs"])
     assert outcome.success, (outcome.failed_nodes, outcome.failed_tests, outcome.exception)
     assert len(history_rows(source_db)) == 1
     # a row that breaks the table's rules fails its data test
@@ -153,7 +153,7 @@ def test_the_history_survives_a_full_refresh_and_its_data_tests_run(source_db, t
         " current_date, current_date, 0)"
     )
     with dbt_invoke.dbt_session(source_db.settings, project.TARGET_SCHEMA_DEFAULT) as dbt:
-        outcome = dbt(["test", "--select", "job_runs"])
+        outcome = dbt(["test", "--select", "source:runner.job_runs"])
     # a warning: a bad history row must not fail the nights after it
     assert outcome.failed_tests == []
     assert [t.name for t in outcome.warned_tests] == ["job_runs_are_well_formed"]

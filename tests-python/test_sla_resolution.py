@@ -285,6 +285,10 @@ def test_a_decision_before_the_breach_does_not_resolve_it(source_db):
     value = s.check_against_oracle()
     # durations 0, 90: median 45; p90 = 0 + 0.9 × 90 = 81
     assert_figures(value, 2, "45.00", "81.00")
+    assert (value["windowStart"], value["windowEnd"]) == (
+        f"{WINDOW_START:%Y-%m-%dT%H:%M:%S}.000Z",
+        f"{WINDOW_END:%Y-%m-%dT%H:%M:%S}.000Z",
+    )
     assert s.pairs()["3002"] == (at("2026-11-24 10:00"), None, False)
 
 
@@ -387,7 +391,8 @@ def test_percentiles_interpolate_linearly(source_db):
         at("2026-11-25 10:05"),
         *(breach(7000 + n, "2026-11-25T10:00:00.000Z") for n in (1, 2, 3, 4)),
     )
-    for n, minutes in ((1, 10), (2, 20), (3, 30), (4, 40)):
+    # resolved out of order: the percentiles sort the durations themselves
+    for n, minutes in ((4, 40), (2, 20), (1, 10), (3, 30)):
         s.resolve(7000 + n, at("2026-11-25 10:00") + timedelta(minutes=minutes))
     s.run()
 

@@ -116,9 +116,7 @@ def test_each_fact_type_is_written_down_once():
         assert dbt_project.count(fact_type) == 1, fact_type
         pattern = re.compile(re.escape(fact_type))
         copies += [
-            f"{path.name}: {fact_type}"
-            for path in product_files()
-            if pattern.search(code_of(path))
+            f"{path.name}: {fact_type}" for path in product_files() if pattern.search(code_of(path))
         ]
     assert copies == []
 

@@ -32,6 +32,9 @@ from nightly_metrics.synthetic_data import (  # noqa: E402
     generate,
 )
 
+# The generator's own tests, not the product's: `pytest -m "not generator"` leaves them out.
+pytestmark = pytest.mark.generator
+
 AS_OF = dt.date(2026, 11, 21)
 DEMO = SCALES["demo"]
 TINY = Scale(shops=12, history_days=12)

@@ -15,16 +15,24 @@
       (dbt's `where` config cannot call project macros, hence an argument.)
     - window_lookback_days (optional, default 0): days before the first
       window that the run also reads (the escalation look-back).
+    - skip_if_missing (optional, default false): pass when the table does not
+      exist (the runner's job_runs, which the runner alone creates, is absent
+      from a database where only plain `dbt build` ever ran).
 -#}
 {% test expression_is_true(
     model,
     expression,
     column_name=none,
     window_column=none,
-    window_lookback_days=0
+    window_lookback_days=0,
+    skip_if_missing=false
 ) %}
 
 {%- set condition = expression if column_name is none else column_name ~ ' ' ~ expression -%}
+
+{%- if skip_if_missing and execute and load_relation(model) is none %}
+select 'no table' as failure_message where false
+{%- else %}
 
 select
     'expected ({{ condition | replace("'", "''") }}) to be true' as failure_message,
@@ -36,5 +44,7 @@ where
     and {{ window_column }} >= {{ nightly_metrics.run_window_start(window_lookback_days | int) }}
     and {{ window_column }} < {{ nightly_metrics.run_window_end() }}
     {%- endif %}
+
+{%- endif %}
 
 {% endtest %}

@@ -9,13 +9,15 @@
     - quote_columns (optional, default false): quote the names as identifiers.
     - window_column, window_lookback_days (optional): as in
       expression_is_true, check only the rows this run reads.
+    - skip_if_missing (optional): as in expression_is_true.
 -#}
 {% test unique_combination_of_columns(
     model,
     combination_of_columns,
     quote_columns=false,
     window_column=none,
-    window_lookback_days=0
+    window_lookback_days=0,
+    skip_if_missing=false
 ) %}
 
 {%- set columns = [] -%}
@@ -23,6 +25,10 @@
     {%- do columns.append(adapter.quote(column) if quote_columns else column) -%}
 {%- endfor -%}
 {%- set columns_csv = columns | join(', ') -%}
+
+{%- if skip_if_missing and execute and load_relation(model) is none %}
+select 'no table' as failure_message where false
+{%- else %}
 
 with
 
@@ -51,5 +57,7 @@ select
     || ')' as failure_message,
     *
 from duplicates
+
+{%- endif %}
 
 {% endtest %}
