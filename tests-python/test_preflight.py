@@ -36,9 +36,10 @@ def test_missing_columns_stop_the_run_naming_the_facts_that_need_them(source_db)
     with dbt_invoke.dbt_session(source_db.settings, project.TARGET_SCHEMA_DEFAULT) as dbt:
         outcome = dbt(["build", "--vars", f'{{"as_of": "{AS_OF}"}}'])
     assert not outcome.success
-    messages = " ".join(message for _, message in outcome.failed_nodes)
-    assert "activation needs DecisionLog.shopDomain" in messages, outcome.failed_nodes
-    assert "SLA resolution needs DecisionLog.externalRef" in messages, outcome.failed_nodes
+    # an on-run-start hook's error ends the invocation: dbt reports it as its exception
+    messages = " ".join(m for _, m in outcome.failed_nodes) + str(outcome.exception)
+    assert "activation needs DecisionLog.shopDomain" in messages, messages
+    assert "SLA resolution needs DecisionLog.externalRef" in messages, messages
     assert source_db.aggregate_facts() == []
 
 
