@@ -10,6 +10,7 @@ from contextlib import contextmanager
 import psycopg
 from psycopg import sql
 
+from . import project
 from .console import log
 from .database_url import ConnectionSettings
 from .errors import ExitCode, JobError, classify, classify_connection_failure
@@ -50,45 +51,20 @@ def connect(settings: ConnectionSettings, **kwargs) -> psycopg.Connection:
         ) from None
 
 
-# The application's columns the models read (and the write sets).
-SOURCE_COLUMNS = {
-    "DashboardFact": (
-        "id",
-        "shopDomain",
-        "factType",
-        "scope",
-        "value",
-        "metadata",
-        "createdAt",
-        "updatedAt",
-    ),
-    "DecisionLog": ("id", "scope", "actor", "action", "shopDomain", "externalRef", "createdAt"),
-}
-
-
 def check_sources(conn: psycopg.Connection, schema: str) -> None:
-    """Fails with a configuration error when the app's tables or columns are not
-    where DATABASE_URL says they are, or the database takes no writes."""
-    for table, columns in SOURCE_COLUMNS.items():
+    """Fails with a configuration error when the app's tables are not where
+    DATABASE_URL says they are, or the database takes no writes. Their columns
+    (names and types) are checked by dbt's on-run-start hook (the macro
+    check_source_columns), from the one definition in the dbt sources."""
+    for table in project.SOURCE_TABLES:
         found = conn.execute(
-            "select attname from pg_attribute where attrelid ="
-            " to_regclass(format('%%I.%%I', %s::text, %s::text)) and attnum > 0"
-            " and not attisdropped",
+            "select to_regclass(format('%%I.%%I', %s::text, %s::text)) is not null",
             (schema, table),
-        ).fetchall()
+        ).fetchone()[0]
         if not found:
             raise JobError(
                 f'table "{table}" not found in schema "{schema}": check DATABASE_URL '
                 "(and its ?schema= parameter)",
-                ExitCode.CONFIG,
-            )
-        missing = [c for c in columns if c not in {name for (name,) in found}]
-        if missing:
-            names = ", ".join(f'"{column}"' for column in missing)
-            raise JobError(
-                f"column(s) {names} not found"
-                f' in table "{table}" of schema "{schema}": is DATABASE_URL the application\'s'
-                " database, and have its migrations run?",
                 ExitCode.CONFIG,
             )
     check_writable(conn)

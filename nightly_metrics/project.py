@@ -1,7 +1,9 @@
 """What the runner needs to know of the dbt project, read from its
 dbt_project.yml, where each is defined once: the window's length, the
 default look-back, the fact types the project writes and reads, the source
-streams it counts, the target schema."""
+streams it counts, the target schema; and the application's table names,
+from the dbt sources (models/staging/app/_app__sources.yml), which also
+define every column read or written (checked by the on-run-start hook)."""
 
 from __future__ import annotations
 
@@ -19,6 +21,16 @@ def _project_vars() -> dict:
         return {}  # no project here: the runner says so when it needs it (dbt_invoke)
 
 
+def _source_tables() -> tuple[str, ...]:
+    path = PROJECT_DIR / "models" / "staging" / "app" / "_app__sources.yml"
+    try:
+        sources = yaml.safe_load(path.read_text())["sources"]
+        app = next(source for source in sources if source["name"] == "app")
+        return tuple(table.get("identifier", table["name"]) for table in app["tables"])
+    except (OSError, KeyError, TypeError, StopIteration, yaml.YAMLError):
+        return ()
+
+
 _VARS = _project_vars()
 WINDOW_DAYS: int = int(_VARS.get("window_days", 7))
 LOOKBACK_DAYS_DEFAULT: int = int(_VARS.get("escalation_lookback_days", 30))
@@ -32,6 +44,8 @@ METRIC_FACT_TYPES: tuple[str, str] = (
 SOURCE_STREAMS: dict[str, dict] = dict(_VARS.get("source_streams", {}))
 LOOKBACK_FACTS: tuple[str, ...] = tuple(_VARS.get("lookback_facts", ()))
 TARGET_SCHEMA_DEFAULT = "nightly_metrics"
+# The application's tables this project reads ("DashboardFact", "DecisionLog").
+SOURCE_TABLES: tuple[str, ...] = _source_tables()
 
 
 def streams_read_by(fact: str) -> list[str]:

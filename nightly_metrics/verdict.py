@@ -52,7 +52,9 @@ def failed_build_error(
             f" in between ended the run's sessions); {written}",
             ExitCode.UNREACHABLE,
         )
-    for _, message in outcome.failed_nodes:  # a setting a macro refused (exit 2)
+    # A setting a macro refused (exit 2): in a node, or in an on-run-start hook
+    # (the source columns' preflight), whose compilation error ends the invocation.
+    for message in [message for _, message in outcome.failed_nodes] + [outcome.exception or ""]:
         if CONFIGURATION_ERROR in message:
             said = message[message.index(CONFIGURATION_ERROR) :].splitlines()[0].strip()
             return JobError(f"{said}; {written}", ExitCode.CONFIG)
