@@ -43,15 +43,19 @@ def positive_int(text: str) -> int:
     return value
 
 
-def add_run_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--dry-run", action="store_true", help="compute and print the facts without writing them"
-    )
+def add_json_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--json",
         action="store_true",
         help="print the facts as JSON on stdout (logs stay on stderr)",
     )
+
+
+def add_run_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--dry-run", action="store_true", help="compute and print the facts without writing them"
+    )
+    add_json_option(parser)
     parser.add_argument(
         "--allow-missing-days",
         action="store_true",
@@ -249,11 +253,7 @@ def add_demo_commands(commands) -> None:
     demo.add_argument(
         "--fresh", action="store_true", help="drop and reload the demo database first"
     )
-    demo.add_argument(
-        "--json",
-        action="store_true",
-        help="print the facts as JSON on stdout (logs stay on stderr)",
-    )
+    add_json_option(demo)
     demo.add_argument(
         "--keep-running",
         action="store_true",
