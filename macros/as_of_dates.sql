@@ -113,6 +113,7 @@
         {%- do nightly_metrics.check_schema_name(
             'NIGHTLY_METRICS_SOURCE_SCHEMA', source('app', 'dashboard_fact').schema) -%}
         {%- do nightly_metrics.check_schema_name('NIGHTLY_METRICS_TARGET_SCHEMA', target.schema) -%}
+        {%- do nightly_metrics.check_source_naming() -%}
         {%- for name in ('write_back', 'allow_missing_days', 'allow_fewer_rows',
                 'rebuild_breach_memory') -%}
             {%- do nightly_metrics.bool_var(name) -%}

@@ -24,6 +24,7 @@
         {{- return('select 1 as nothing_to_forget') -}}
     {%- endif -%}
     {%- set facts = source('app', 'dashboard_fact') -%}
+    {%- set c = nightly_metrics.app_columns('dashboard_fact') -%}
     {%- set read_start = nightly_metrics.run_window_start(var('escalation_lookback_days')) -%}
     {%- set statements -%}
         with
@@ -44,13 +45,13 @@
             from stored_snapshots
             where
                 stored_snapshots.fact_updated_at <> (
-                    select facts."updatedAt"
+                    select facts.{{ c.updatedAt }}
                     from {{ facts }} as facts
                     where
-                        facts.id = stored_snapshots.fact_id
-                        and facts."factType" = {{ nightly_metrics.fact_type('escalation_snapshot') }}
-                        and facts."createdAt" >= {{ read_start }}
-                        and facts."createdAt" < {{ nightly_metrics.run_window_end() }}
+                        facts.{{ c.id }} = stored_snapshots.fact_id
+                        and facts.{{ c.factType }} = {{ nightly_metrics.fact_type('escalation_snapshot') }}
+                        and facts.{{ c.createdAt }} >= {{ read_start }}
+                        and facts.{{ c.createdAt }} < {{ nightly_metrics.run_window_end() }}
                 )
         )
 
@@ -67,7 +68,7 @@
             and not exists (
                 select 1
                 from {{ facts }} as facts
-                where facts.id = parsed.fact_id
+                where facts.{{ c.id }} = parsed.fact_id
             )
     {%- endset -%}
     {{- return(statements) -}}
@@ -89,16 +90,17 @@
             or nightly_metrics.bool_var('rebuild_breach_memory') -%}
         {{- return('') -}}
     {%- endif -%}
+    {%- set c = nightly_metrics.app_columns('dashboard_fact') -%}
     {%- set written_here -%}
-        {{ nightly_metrics.set_statement_timeout() }};
-        select count(*), max("createdAt")
+        {{ nightly_metrics.set_transaction_settings() }};
+        select count(*), max({{ c.createdAt }})
         from {{ source('app', 'dashboard_fact') }}
         where
-            "shopDomain" = '__aggregate__'
-            and "factType" = {{ nightly_metrics.fact_type('sla_resolution') }}
+            {{ c.shopDomain }} = '__aggregate__'
+            and {{ c.factType }} = {{ nightly_metrics.fact_type('sla_resolution') }}
             {#- ours are dated by their window's end, a midnight; the earlier
                 script's carry the time it ran #}
-            and "createdAt" = date_trunc('day', "createdAt")
+            and {{ c.createdAt }} = date_trunc('day', {{ c.createdAt }})
     {%- endset -%}
     {%- set found = run_query(written_here).rows[0] -%}
     {%- if found[0] > 0 -%}
@@ -154,7 +156,7 @@
     {%- do adapter.cache_renamed(former, adopted) -%}
     {%- set statements -%}
         begin;
-        {{ nightly_metrics.set_statement_timeout() }};
+        {{ nightly_metrics.set_transaction_settings() }};
         select pg_advisory_xact_lock(hashtext('{{ nightly_metrics.breach_memory_lock_key() }}'));
         do $adopt$
         begin
@@ -205,7 +207,7 @@
     {%- endif -%}
     {%- set statements -%}
         begin;
-        {{ nightly_metrics.set_statement_timeout() }};
+        {{ nightly_metrics.set_transaction_settings() }};
         {% if stale_copy is none -%}
         create schema if not exists {{ adapter.quote(target.schema) }};
         create table {{ copy }} (like {{ memory }} including all);

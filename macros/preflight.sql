@@ -34,7 +34,8 @@
 {% endmacro %}
 
 {#- The columns the project needs: [(table name, identifier, column, class,
-    facts)], in the order the sources file lists them. -#}
+    facts)], named as in the database (macros/source_naming.sql), in the
+    order the sources file lists them. -#}
 {% macro needed_source_columns() %}
     {%- set needed = [] -%}
     {%- for node in graph.sources.values() if node.source_name == 'app' -%}
@@ -42,8 +43,9 @@
             {%- set meta = column.get('meta') or (column.get('config') or {}).get('meta') or {} -%}
             {%- if meta.get('type_class') -%}
                 {%- do needed.append((
-                    node.name, node.identifier, column.name, meta['type_class'],
-                    meta.get('needed_by', []),
+                    node.name, node.identifier,
+                    nightly_metrics.app_column_name(node.name, column.name),
+                    meta['type_class'], meta.get('needed_by', []),
                 )) -%}
             {%- endif -%}
         {%- endfor -%}

@@ -18,15 +18,16 @@
 {% endmacro %}
 
 {% macro default__fact_types_with_rows_before(relation, columns, before) -%}
+    {%- set c = nightly_metrics.app_columns('dashboard_fact') -%}
     with recursive shops as (
 
-        select min("shopDomain") as shop_domain
+        select min({{ c.shopDomain }}) as shop_domain
         from {{ relation }}
         union all
         select (
-            select min(facts."shopDomain")
+            select min(facts.{{ c.shopDomain }})
             from {{ relation }} as facts
-            where facts."shopDomain" > shops.shop_domain
+            where facts.{{ c.shopDomain }} > shops.shop_domain
         ) as shop_domain
         from shops
         where shops.shop_domain is not null
@@ -44,23 +45,24 @@
                     select 1
                     from {{ relation }} as facts
                     where
-                        facts."shopDomain" = shops.shop_domain
-                        and facts."factType" = '{{ fact_type }}'
-                        and facts."createdAt" < {{ before }}
+                        facts.{{ c.shopDomain }} = shops.shop_domain
+                        and facts.{{ c.factType }} = '{{ fact_type }}'
+                        and facts.{{ c.createdAt }} < {{ before }}
                 )
         ) as {{ column }}{{ ',' if not loop.last }}
         {%- endfor %}
 {%- endmacro %}
 
 {% macro spark__fact_types_with_rows_before(relation, columns, before) -%}
+    {%- set c = nightly_metrics.app_columns('dashboard_fact') -%}
     select
         {%- for fact_type, column in columns %}
         (
             select count(*) > 0
             from {{ relation }}
             where
-                {{ adapter.quote('factType') }} = '{{ fact_type }}'
-                and {{ adapter.quote('createdAt') }} < {{ before }}
+                {{ c.factType }} = '{{ fact_type }}'
+                and {{ c.createdAt }} < {{ before }}
         ) as {{ column }}{{ ',' if not loop.last }}
         {%- endfor %}
 {%- endmacro %}

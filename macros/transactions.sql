@@ -4,19 +4,30 @@
     statement may run on another server connection, and whatever a
     transaction leaves in its session stays behind on a connection that the
     next client gets. So everything here lives inside one model's
-    transaction: a statement timeout set LOCAL, and the temporary tables of
+    transaction: the settings below set LOCAL, and the temporary tables of
     dbt's incremental materialization dropped before the commit.
 -#}
 
-{#- Pre-hook of every model: the var statement_timeout_seconds (0: none). -#}
-{% macro set_statement_timeout() %}
-    {{- return(adapter.dispatch('set_statement_timeout', 'nightly_metrics')()) -}}
+{#-
+    Pre-hook of every model, and the first statement of each data test,
+    freshness query and on-run-start step: the var statement_timeout_seconds
+    (0: none), and the time zone UTC. The application's hosted database
+    keeps its times as timestamptz (docs/source-naming.md): in UTC its
+    instants read, compare with our UTC bounds, and fall on dates, exactly
+    as the Prisma schema's UTC timestamps do, whatever time zone the
+    database or the role sets (PostgreSQL converts timestamp and timestamptz
+    by the session's TimeZone). Comparing the columns themselves, not an
+    expression of them, keeps the "createdAt" index in use.
+-#}
+{% macro set_transaction_settings() %}
+    {{- return(adapter.dispatch('set_transaction_settings', 'nightly_metrics')()) -}}
 {% endmacro %}
-{% macro default__set_statement_timeout() -%}
-    set local statement_timeout = {{ (var('statement_timeout_seconds') | float * 1000) | int }}
+{% macro default__set_transaction_settings() -%}
+    set local statement_timeout = {{ (var('statement_timeout_seconds') | float * 1000) | int }};
+    set local time zone 'UTC'
 {%- endmacro %}
-{% macro spark__set_statement_timeout() -%}
-    select 1 as no_statement_timeout
+{% macro spark__set_transaction_settings() -%}
+    select 1 as no_transaction_settings
 {%- endmacro %}
 
 {#-
@@ -61,13 +72,13 @@
     name for PostgreSQL (dispatch looks in the root project first).
 -#}
 {% macro postgres__get_test_sql(main_sql, fail_calc, warn_if, error_if, limit) -%}
-    {{ nightly_metrics.default__set_statement_timeout() }};
+    {{ nightly_metrics.default__set_transaction_settings() }};
     {{ dbt.default__get_test_sql(main_sql, fail_calc, warn_if, error_if, limit) }}
 {%- endmacro %}
 
 {% macro postgres__collect_freshness(source, loaded_at_field, filter) %}
     {% call statement('collect_freshness', fetch_result=True, auto_begin=True) -%}
-        {{ nightly_metrics.default__set_statement_timeout() }};
+        {{ nightly_metrics.default__set_transaction_settings() }};
         select
             max({{ loaded_at_field }}) as max_loaded_at,
             {{ current_timestamp() }} as snapshotted_at

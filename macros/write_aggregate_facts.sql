@@ -47,10 +47,11 @@
         {{- return('select 1 as aggregate_facts_written') -}}
     {%- endif -%}
     {%- set facts = source('app', 'dashboard_fact') -%}
+    {%- set c = nightly_metrics.app_columns('dashboard_fact') -%}
     {%- set run_rows = nightly_metrics.aggregate_facts_of_this_run() -%}
     {%- set ours -%}
-        facts."shopDomain" = '__aggregate__'
-        and facts."factType" in (
+        facts.{{ c.shopDomain }} = '__aggregate__'
+        and facts.{{ c.factType }} in (
             {{ nightly_metrics.fact_type('activation') }},
             {{ nightly_metrics.fact_type('sla_resolution') }}
         )
@@ -62,33 +63,34 @@
     delete from {{ facts }} as facts
     using (
         select
-            facts.id,
+            facts.{{ c.id }},
             row_number() over (
-                partition by facts."factType", facts."createdAt" order by facts.id
+                partition by facts.{{ c.factType }}, facts.{{ c.createdAt }} order by facts.{{ c.id }}
             ) as copy_number
         from {{ facts }} as facts
         inner join ({{ run_rows }}) as run_rows
             on
-                facts."factType" = run_rows.metric_fact_type
-                and facts."createdAt" = run_rows.window_end_at
+                facts.{{ c.factType }} = run_rows.metric_fact_type
+                and facts.{{ c.createdAt }} = run_rows.window_end_at
         where {{ ours }}
     ) as copies
-    where facts.id = copies.id and copies.copy_number > 1;
+    where facts.{{ c.id }} = copies.id and copies.copy_number > 1;
 
     update {{ facts }} as facts
     set
-        scope = 'ops',
-        value = run_rows.fact_value,
-        metadata = run_rows.fact_metadata,
-        "updatedAt" = {{ nightly_metrics.write_time_utc() }}
+        {{ c.scope }} = 'ops',
+        {{ c.value }} = run_rows.fact_value,
+        {{ c.metadata }} = run_rows.fact_metadata,
+        {{ c.updatedAt }} = {{ nightly_metrics.write_time_utc() }}
     from ({{ run_rows }}) as run_rows
     where
         {{ ours }}
-        and facts."factType" = run_rows.metric_fact_type
-        and facts."createdAt" = run_rows.window_end_at;
+        and facts.{{ c.factType }} = run_rows.metric_fact_type
+        and facts.{{ c.createdAt }} = run_rows.window_end_at;
 
     insert into {{ facts }} (
-        "shopDomain", "factType", scope, value, metadata, "createdAt", "updatedAt"
+        {{ c.shopDomain }}, {{ c.factType }}, {{ c.scope }}, {{ c.value }}, {{ c.metadata }},
+        {{ c.createdAt }}, {{ c.updatedAt }}
     )
     select
         '__aggregate__',
@@ -104,8 +106,8 @@
         from {{ facts }} as facts
         where
             {{ ours }}
-            and facts."factType" = run_rows.metric_fact_type
-            and facts."createdAt" = run_rows.window_end_at
+            and facts.{{ c.factType }} = run_rows.metric_fact_type
+            and facts.{{ c.createdAt }} = run_rows.window_end_at
     )
 {% endmacro %}
 
@@ -133,10 +135,10 @@
     {%- set staged = api.Relation.create(
         schema=this.schema, identifier=this.identifier ~ '__dashboard_fact_staged', type='table'
     ) -%}
-    {%- set q = adapter.quote -%}
+    {%- set c = nightly_metrics.app_columns('dashboard_fact') -%}
     {%- set columns = [
-        'id', q('shopDomain'), q('factType'), 'scope', 'value', 'metadata',
-        q('evidenceUrl'), q('createdAt'), q('updatedAt'),
+        c.id, c.shopDomain, c.factType, c.scope, c.value, c.metadata,
+        c.evidenceUrl, c.createdAt, c.updatedAt,
     ] -%}
     {%- set column_list = columns | join(', ') -%}
     {%- set stage_sql -%}

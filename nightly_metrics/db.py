@@ -56,7 +56,7 @@ def check_sources(conn: psycopg.Connection, schema: str) -> None:
     DATABASE_URL says they are, or the database takes no writes. Their columns
     (names and types) are checked by dbt's on-run-start hook (the macro
     check_source_columns), from the one definition in the dbt sources."""
-    for table in project.SOURCE_TABLES:
+    for table in project.source_tables():
         found = conn.execute(
             "select to_regclass(format('%%I.%%I', %s::text, %s::text)) is not null",
             (schema, table),
@@ -68,6 +68,28 @@ def check_sources(conn: psycopg.Connection, schema: str) -> None:
                 ExitCode.CONFIG,
             )
     check_writable(conn)
+
+
+def dashboard_fact_query(query: str, schema: str) -> sql.Composed:
+    """A query of the application's "DashboardFact" written with the sources'
+    names in braces ({facts} the table, {createdAt} a column, ...), composed
+    with the names its database uses (project.app_column)."""
+    columns = ("id", "shopDomain", "factType", "value", "metadata", "createdAt", "updatedAt")
+    return sql.SQL(query).format(
+        facts=sql.Identifier(schema, project.app_table("dashboard_fact")),
+        **{c: sql.Identifier(project.app_column("dashboard_fact", c)) for c in columns},
+    )
+
+
+@contextmanager
+def utc_transaction(conn: psycopg.Connection) -> Iterator[None]:
+    """A transaction whose times read in UTC, as dbt's do (the macro
+    set_transaction_settings): a timestamptz column then reads, and compares
+    with our UTC timestamps, as the instant it holds, whatever time zone the
+    database sets. LOCAL, so nothing stays behind on a pooled connection."""
+    with conn.transaction():
+        conn.execute("set local time zone 'UTC'")
+        yield
 
 
 def check_writable(conn: psycopg.Connection) -> None:

@@ -51,6 +51,8 @@ class FailedTest:
     name: str
     message: str
     kind: str = ""  # the generic test's name, e.g. "source_days_arrived"
+    failures: int | None = None  # the rows it found
+    arguments: dict = field(default_factory=dict)  # the generic test's arguments
 
 
 @dataclass
@@ -306,12 +308,19 @@ def summarize(result, seconds: float, settings: ConnectionSettings, target: Path
                 )
             if status != "runtime error":
                 continue
-        kind = (node.get("test_metadata") or {}).get("name") or ""
+        test_metadata = node.get("test_metadata") or {}
+        test = FailedTest(
+            name,
+            message,
+            test_metadata.get("name") or "",
+            node_result.get("failures"),
+            test_metadata.get("kwargs") or {},
+        )
         is_test = node.get("resource_type") == "test"
         if is_test and status == "warn":
-            outcome.warned_tests.append(FailedTest(name, message, kind))
+            outcome.warned_tests.append(test)
         elif is_test and status == "fail":
-            outcome.failed_tests.append(FailedTest(name, message, kind))
+            outcome.failed_tests.append(test)
         elif status in ("fail", "error", "runtime error"):
             outcome.failed_nodes.append((name, message))
     if result.exception is not None:
@@ -323,7 +332,17 @@ def summarize(result, seconds: float, settings: ConnectionSettings, target: Path
 
 def describe_failed_test(test: FailedTest) -> str:
     """The test's name and what failed (its message says how many rows)."""
+    if test.kind == SKIPPED_ROWS_TEST:
+        table = test.arguments.get("table", "?")
+        return (
+            f"{test.name}: {test.failures} row(s) of the application's {table} skipped,"
+            " without a time or a payload (docs/source-naming.md)"
+        )
     return f"{test.name}: {test.message}"
+
+
+# The source test counting rows without a time or a payload (tests/generic/rows_usable.sql).
+SKIPPED_ROWS_TEST = "rows_usable"
 
 
 MISSING_DAYS_TEST = "source_days_arrived"

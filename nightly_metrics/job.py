@@ -248,6 +248,7 @@ def _run_job(
     verdict = judge(
         build.outcome, build.outcomes, build.missing, plan.allow_missing_days, plan.label
     )
+    result.warnings = verdict.warnings
     for warning in verdict.warnings:
         log(warning)
     result.problems += [

@@ -1,12 +1,14 @@
 """What the runner needs to know of the dbt project, read from its
 dbt_project.yml, where each is defined once: the window's length, the
 default look-back, the fact types the project writes and reads, the source
-streams it counts, the target schema; and the application's table names,
-from the dbt sources (models/staging/app/_app__sources.yml), which also
-define every column read or written (checked by the on-run-start hook)."""
+streams it counts, the target schema; and the application's table and
+column names, by the presets of the var source_namings (the dbt sources,
+models/staging/app/_app__sources.yml, define every column read or written,
+checked by the on-run-start hook)."""
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, date, datetime
 
 import yaml
@@ -19,16 +21,6 @@ def _project_vars() -> dict:
         return yaml.safe_load((PROJECT_DIR / "dbt_project.yml").read_text())["vars"]
     except (OSError, KeyError, TypeError, yaml.YAMLError):
         return {}  # no project here: the runner says so when it needs it (dbt_invoke)
-
-
-def _source_tables() -> tuple[str, ...]:
-    path = PROJECT_DIR / "models" / "staging" / "app" / "_app__sources.yml"
-    try:
-        sources = yaml.safe_load(path.read_text())["sources"]
-        app = next(source for source in sources if source["name"] == "app")
-        return tuple(table.get("identifier", table["name"]) for table in app["tables"])
-    except (OSError, KeyError, TypeError, StopIteration, yaml.YAMLError):
-        return ()
 
 
 _VARS = _project_vars()
@@ -44,8 +36,38 @@ METRIC_FACT_TYPES: tuple[str, str] = (
 SOURCE_STREAMS: dict[str, dict] = dict(_VARS.get("source_streams", {}))
 LOOKBACK_FACTS: tuple[str, ...] = tuple(_VARS.get("lookback_facts", ()))
 TARGET_SCHEMA_DEFAULT = "nightly_metrics"
-# The application's tables this project reads ("DashboardFact", "DecisionLog").
-SOURCE_TABLES: tuple[str, ...] = _source_tables()
+SOURCE_NAMINGS: dict[str, dict] = dict(_VARS.get("source_namings") or {})
+# A table's own name, set apart from its preset (the sources' identifier).
+TABLE_NAME_VARIABLES = {
+    "dashboard_fact": "NIGHTLY_METRICS_DASHBOARD_FACT_TABLE",
+    "decision_log": "NIGHTLY_METRICS_DECISION_TABLE",
+}
+
+
+def source_naming() -> str:
+    """The preset of the application's names in use, as the macro
+    source_naming picks it: the var, else NIGHTLY_METRICS_SOURCE_NAMING, else
+    prisma. An unknown one is for check_source_naming to report."""
+    return _VARS.get("source_naming") or os.environ.get("NIGHTLY_METRICS_SOURCE_NAMING") or "prisma"
+
+
+def _preset() -> dict:
+    return SOURCE_NAMINGS.get(source_naming()) or SOURCE_NAMINGS.get("prisma", {})
+
+
+def app_table(table: str) -> str:
+    """The database's name of a source table (`dashboard_fact`, `decision_log`)."""
+    return os.environ.get(TABLE_NAME_VARIABLES[table]) or _preset()[table]["table"]
+
+
+def app_column(table: str, column: str) -> str:
+    """The database's name of a column, named as the sources name it."""
+    return _preset()[table]["columns"][column]
+
+
+def source_tables() -> tuple[str, ...]:
+    """The application's tables this project reads, by their database names."""
+    return tuple(app_table(table) for table in TABLE_NAME_VARIABLES)
 
 
 def streams_read_by(fact: str) -> list[str]:

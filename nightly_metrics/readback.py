@@ -9,6 +9,7 @@ from datetime import date, datetime
 import psycopg
 from psycopg import sql
 
+from .db import dashboard_fact_query, utc_transaction
 from .project import METRIC_FACT_TYPES, SOURCE_STREAMS, read_over_look_back
 
 ROWS_READ_STREAMS = {
@@ -107,21 +108,24 @@ def read_stored_facts(conn: psycopg.Connection, schema: str, outcomes: list[dict
     if not ours:
         return []
     actions = {(o["factType"], o["createdAt"]): o["action"] for o in ours}
-    rows = conn.execute(
-        sql.SQL(
-            """
-            select facts."factType", facts."createdAt", facts.value, facts.metadata,
-                facts."updatedAt"
-            from {facts} as facts
-            inner join unnest(%(types)s::text[], %(ends)s::timestamp[])
-                as keys (fact_type, window_end)
-                on facts."factType" = keys.fact_type and facts."createdAt" = keys.window_end
-            where facts."shopDomain" = '__aggregate__'
-            order by facts."createdAt", facts."factType", facts.id
-            """
-        ).format(facts=sql.Identifier(schema, "DashboardFact")),
-        {"types": [o["factType"] for o in ours], "ends": [o["createdAt"] for o in ours]},
-    ).fetchall()
+    query = dashboard_fact_query(
+        """
+        select facts.{factType}, facts.{createdAt}::timestamp, facts.{value},
+            facts.{metadata}, facts.{updatedAt}::timestamp
+        from {facts} as facts
+        inner join unnest(%(types)s::text[], %(ends)s::timestamp[])
+            as keys (fact_type, window_end)
+            on facts.{factType} = keys.fact_type and facts.{createdAt} = keys.window_end
+        where facts.{shopDomain} = '__aggregate__'
+        order by facts.{createdAt}, facts.{factType}, facts.{id}
+        """,
+        schema,
+    )
+    with utc_transaction(conn):
+        rows = conn.execute(
+            query,
+            {"types": [o["factType"] for o in ours], "ends": [o["createdAt"] for o in ours]},
+        ).fetchall()
     return [
         {
             "factType": r[0],
@@ -142,26 +146,29 @@ def read_committed_facts(
     itself (after a stop the marts model may say nothing): our fact types,
     shopDomain '__aggregate__', createdAt a window end of the run's dates, and
     updatedAt from `since` on, a time taken once the run held its lock."""
-    rows = conn.execute(
-        sql.SQL(
-            """
-            select "factType", "createdAt", value, metadata, "updatedAt"
-            from {facts}
-            where "shopDomain" = '__aggregate__'
-              and "factType" = any(%(types)s)
-              and "createdAt" between %(start)s and %(end)s
-              and "createdAt" = date_trunc('day', "createdAt")
-              and "updatedAt" >= %(since)s
-            order by "createdAt", "factType"
-            """
-        ).format(facts=sql.Identifier(schema, "DashboardFact")),
-        {
-            "types": list(METRIC_FACT_TYPES),
-            "start": datetime.combine(start, datetime.min.time()),
-            "end": datetime.combine(end, datetime.min.time()),
-            "since": since,
-        },
-    ).fetchall()
+    query = dashboard_fact_query(
+        """
+        select {factType}, {createdAt}::timestamp, {value}, {metadata}, {updatedAt}::timestamp
+        from {facts}
+        where {shopDomain} = '__aggregate__'
+          and {factType} = any(%(types)s)
+          and {createdAt} between %(start)s and %(end)s
+          and {createdAt} = date_trunc('day', {createdAt})
+          and {updatedAt} >= %(since)s
+        order by {createdAt}, {factType}
+        """,
+        schema,
+    )
+    with utc_transaction(conn):
+        rows = conn.execute(
+            query,
+            {
+                "types": list(METRIC_FACT_TYPES),
+                "start": datetime.combine(start, datetime.min.time()),
+                "end": datetime.combine(end, datetime.min.time()),
+                "since": since,
+            },
+        ).fetchall()
     keys = ("factType", "createdAt", "value", "metadata", "updatedAt")
     return [{**dict(zip(keys, row, strict=True)), "action": "written"} for row in rows]
 

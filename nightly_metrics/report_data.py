@@ -9,6 +9,7 @@ import psycopg
 from psycopg import sql
 
 from . import history
+from .db import dashboard_fact_query, utc_transaction
 from .project import FACT_TYPES, SOURCE_STREAMS, streams_read_by
 
 ACTIVATION = FACT_TYPES["activation"]
@@ -59,21 +60,21 @@ def read_report_data(
     conn: psycopg.Connection, source_schema: str, target_schema: str, since: date
 ) -> ReportData:
     """The stored facts since `since` and what the run history says about them."""
-    rows = conn.execute(
-        sql.SQL(
-            """
-            select "factType", "createdAt", value, metadata
-            from {facts}
-            where "shopDomain" = '__aggregate__'
-              and "factType" = any(%(types)s)
-              and "createdAt" >= %(since)s
-              and "createdAt" = date_trunc('day', "createdAt")
-              and metadata ? 'sourceRowsRead'
-            order by "createdAt"
-            """
-        ).format(facts=sql.Identifier(source_schema, "DashboardFact")),
-        {"types": [ACTIVATION, SLA], "since": since},
-    ).fetchall()
+    query = dashboard_fact_query(
+        """
+        select {factType}, {createdAt}::timestamp, {value}, {metadata}
+        from {facts}
+        where {shopDomain} = '__aggregate__'
+          and {factType} = any(%(types)s)
+          and {createdAt} >= %(since)s
+          and {createdAt} = date_trunc('day', {createdAt})
+          and {metadata} ? 'sourceRowsRead'
+        order by {createdAt}
+        """,
+        source_schema,
+    )
+    with utc_transaction(conn):
+        rows = conn.execute(query, {"types": [ACTIVATION, SLA], "since": since}).fetchall()
     windows: dict[str, list[Window]] = {ACTIVATION: [], SLA: []}
     for fact_type, created_at, value, metadata in rows:
         windows[fact_type].append(Window(created_at.date(), value or {}, metadata or {}))

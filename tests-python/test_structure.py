@@ -175,3 +175,20 @@ def test_each_source_stream_is_written_down_once():
                 if pattern.search(without_stream_references(path, code_of(path)))
             ]
     assert copies == []
+
+
+def test_each_naming_preset_names_every_source_column_and_nothing_else():
+    """The var source_namings maps the sources' own column names; a column
+    added to the sources and not to a preset (or a preset's typo) fails here,
+    not on the first night under that preset."""
+    sources = yaml.safe_load((PROJECT / "models/staging/app/_app__sources.yml").read_text())
+    app = next(source for source in sources["sources"] if source["name"] == "app")
+    declared = {table["name"]: [c["name"] for c in table["columns"]] for table in app["tables"]}
+    assert set(project.TABLE_NAME_VARIABLES) == set(declared)
+    for preset, tables in project.SOURCE_NAMINGS.items():
+        assert set(tables) == set(declared), preset
+        for table, columns in declared.items():
+            assert sorted(tables[table]["columns"]) == sorted(columns), (preset, table)
+    # Prisma's names are the sources' own.
+    for table, columns in declared.items():
+        assert project.SOURCE_NAMINGS["prisma"][table]["columns"] == {c: c for c in columns}

@@ -10,27 +10,29 @@
     Downstream models filter on window_end_at, which PostgreSQL pushes onto
     the indexed "createdAt" column.
 -#}
+{%- set columns = nightly_metrics.app_columns('dashboard_fact') %}
+
 with
 
 source_facts as (
 
     select
-        id,
-        {{ adapter.quote('factType') }},
+        {{ columns.id }} as id,
+        {{ columns.factType }} as fact_type,
         case
             when {{ nightly_metrics.json_type(
-                nightly_metrics.json_member('metadata', 'sourceRowsRead')
+                nightly_metrics.json_member(columns.metadata, 'sourceRowsRead')
             ) }} = 'number'
                 then {{ nightly_metrics.json_scalar_text(
-                    nightly_metrics.json_member('metadata', 'sourceRowsRead')
+                    nightly_metrics.json_member(columns.metadata, 'sourceRowsRead')
                 ) }}
         end as source_rows_read_text,
-        {{ adapter.quote('createdAt') }},
-        {{ adapter.quote('updatedAt') }}
+        {{ columns.createdAt }} as created_at,
+        {{ columns.updatedAt }} as updated_at
     from {{ source('app', 'dashboard_fact') }}
     where
-        {{ adapter.quote('shopDomain') }} = '__aggregate__'
-        and {{ adapter.quote('factType') }} in (
+        {{ columns.shopDomain }} = '__aggregate__'
+        and {{ columns.factType }} in (
             {{ nightly_metrics.fact_type('activation') }},
             {{ nightly_metrics.fact_type('sla_resolution') }}
         )
@@ -41,13 +43,13 @@ final as (
 
     select
         id as fact_id,
-        {{ adapter.quote('factType') }} as metric_fact_type,
+        fact_type as metric_fact_type,
         case
             when {{ nightly_metrics.regex_matches('source_rows_read_text', '^[0-9]{1,18}$') }}
                 then cast(source_rows_read_text as {{ dbt.type_bigint() }})
         end as source_rows_read,
-        {{ adapter.quote('createdAt') }} as window_end_at,
-        {{ adapter.quote('updatedAt') }} as updated_at
+        created_at as window_end_at,
+        updated_at
 
     from source_facts
 

@@ -3,16 +3,20 @@
     Downstream models filter on created_at, which PostgreSQL pushes through
     this view onto the indexed "createdAt" column.
 -#}
+{%- set columns = nightly_metrics.app_columns('dashboard_fact') %}
+
 with
 
 source_facts as (
 
     select
-        id,
-        {{ adapter.quote('shopDomain') }},
-        {{ adapter.quote('createdAt') }}
+        {{ columns.id }} as id,
+        {{ columns.shopDomain }} as shop_domain,
+        {{ columns.createdAt }} as created_at
     from {{ source('app', 'dashboard_fact') }}
-    where {{ adapter.quote('factType') }} = {{ nightly_metrics.fact_type('dashboard_session') }}
+    where
+        {{ columns.factType }} = {{ nightly_metrics.fact_type('dashboard_session') }}
+        and {{ nightly_metrics.is_usable_fact(columns) }}
 
 ),
 
@@ -20,13 +24,13 @@ final as (
 
     select
         id as fact_id,
-        {{ adapter.quote('shopDomain') }} as shop_domain,
+        shop_domain,
         (
-            not {{ nightly_metrics.is_blank(adapter.quote('shopDomain')) }}
-            and {{ adapter.quote('shopDomain') }} != '__aggregate__'
+            not {{ nightly_metrics.is_blank('shop_domain') }}
+            and shop_domain != '__aggregate__'
         ) as is_countable_shop,
-        cast({{ adapter.quote('createdAt') }} as date) as session_date,
-        {{ adapter.quote('createdAt') }} as created_at
+        cast(created_at as date) as session_date,
+        created_at
 
     from source_facts
 

@@ -10,19 +10,23 @@
     A view over every snapshot: the memory filters it on fact_created_at and
     fact_id, which PostgreSQL pushes through to "DashboardFact"'s indexes.
 -#}
+{%- set columns = nightly_metrics.app_columns('dashboard_fact') %}
+
 with
 
 escalation_facts as {{ nightly_metrics.inlined_cte() }} (
 
     select
-        id,
-        {{ adapter.quote('shopDomain') }},
-        value,
-        metadata,
-        {{ adapter.quote('createdAt') }},
-        {{ adapter.quote('updatedAt') }}
+        {{ columns.id }} as id,
+        {{ columns.shopDomain }} as shop_domain,
+        {{ columns.value }} as value,
+        {{ columns.metadata }} as metadata,
+        {{ columns.createdAt }} as created_at,
+        {{ columns.updatedAt }} as updated_at
     from {{ source('app', 'dashboard_fact') }}
-    where {{ adapter.quote('factType') }} = {{ nightly_metrics.fact_type('escalation_snapshot') }}
+    where
+        {{ columns.factType }} = {{ nightly_metrics.fact_type('escalation_snapshot') }}
+        and {{ nightly_metrics.is_usable_fact(columns) }}
 
 ),
 
@@ -31,14 +35,14 @@ breach_list_elements as (
 
     select
         facts.id as fact_id,
-        facts.{{ adapter.quote('shopDomain') }} as shop_domain,
+        facts.shop_domain,
         'metadata.breaches' as candidate_source,
         elements.element_index,
         elements.element,
         true as is_list_element,
         {{ nightly_metrics.json_member('facts.metadata', 'slaMinutes') }} as sla_minutes,
-        facts.{{ adapter.quote('createdAt') }} as fact_created_at,
-        facts.{{ adapter.quote('updatedAt') }} as fact_updated_at
+        facts.created_at as fact_created_at,
+        facts.updated_at as fact_updated_at
     from escalation_facts as facts
     {{ nightly_metrics.join_json_array_elements(
         nightly_metrics.json_member('facts.metadata', 'breaches'), 'elements'
@@ -51,14 +55,14 @@ breach_list_not_arrays as (
 
     select
         id as fact_id,
-        {{ adapter.quote('shopDomain') }} as shop_domain,
+        shop_domain,
         'metadata.breaches' as candidate_source,
         cast(null as {{ dbt.type_bigint() }}) as element_index,
         {{ nightly_metrics.json_member('metadata', 'breaches') }} as element,
         false as is_list_element,
         {{ nightly_metrics.json_member('metadata', 'slaMinutes') }} as sla_minutes,
-        {{ adapter.quote('createdAt') }} as fact_created_at,
-        {{ adapter.quote('updatedAt') }} as fact_updated_at
+        created_at as fact_created_at,
+        updated_at as fact_updated_at
     from escalation_facts
     where
         {{ nightly_metrics.json_type(nightly_metrics.json_member('metadata', 'breaches')) }}
@@ -75,14 +79,14 @@ conversation_elements as (
 
     select
         facts.id as fact_id,
-        facts.{{ adapter.quote('shopDomain') }} as shop_domain,
+        facts.shop_domain,
         'value' as candidate_source,
         elements.element_index,
         elements.element,
         true as is_list_element,
         {{ nightly_metrics.json_member('facts.metadata', 'slaMinutes') }} as sla_minutes,
-        facts.{{ adapter.quote('createdAt') }} as fact_created_at,
-        facts.{{ adapter.quote('updatedAt') }} as fact_updated_at
+        facts.created_at as fact_created_at,
+        facts.updated_at as fact_updated_at
     from escalation_facts as facts
     {{ nightly_metrics.join_json_array_elements('facts.value', 'elements') }}
 

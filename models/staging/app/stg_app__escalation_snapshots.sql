@@ -6,17 +6,21 @@
     created_at, which PostgreSQL pushes through this view onto the indexed
     "createdAt" column.
 -#}
+{%- set columns = nightly_metrics.app_columns('dashboard_fact') %}
+
 with
 
 source_facts as (
 
     select
-        id,
-        {{ adapter.quote('shopDomain') }},
-        {{ adapter.quote('createdAt') }},
-        {{ adapter.quote('updatedAt') }}
+        {{ columns.id }} as id,
+        {{ columns.shopDomain }} as shop_domain,
+        {{ columns.createdAt }} as created_at,
+        {{ columns.updatedAt }} as updated_at
     from {{ source('app', 'dashboard_fact') }}
-    where {{ adapter.quote('factType') }} = {{ nightly_metrics.fact_type('escalation_snapshot') }}
+    where
+        {{ columns.factType }} = {{ nightly_metrics.fact_type('escalation_snapshot') }}
+        and {{ nightly_metrics.is_usable_fact(columns) }}
 
 ),
 
@@ -24,10 +28,10 @@ final as (
 
     select
         id as fact_id,
-        {{ adapter.quote('shopDomain') }} as shop_domain,
-        cast({{ adapter.quote('createdAt') }} as date) as snapshot_date,
-        {{ adapter.quote('createdAt') }} as created_at,
-        {{ adapter.quote('updatedAt') }} as updated_at
+        shop_domain,
+        cast(created_at as date) as snapshot_date,
+        created_at,
+        updated_at
 
     from source_facts
 

@@ -4,19 +4,25 @@
     id is kept as canonical digits (no leading zeros) so ids of any size, and
     `chatwoot:0042` against a payload's 42, match exactly.
 -#}
+{%- set columns = nightly_metrics.app_columns('decision_log') %}
+
 with
 
 source_decisions as (
 
     select
-        id,
-        actor,
-        action,
-        {{ adapter.quote('shopDomain') }} as shop_domain,
-        {{ adapter.quote('externalRef') }} as external_ref,
-        {{ adapter.quote('createdAt') }} as created_at
+        {{ columns.id }} as id,
+        {{ columns.actor }} as actor,
+        {{ columns.action }} as action,
+        {{ columns.shopDomain }} as shop_domain,
+        {{ columns.externalRef }} as external_ref,
+        {{ columns.createdAt }} as created_at
     from {{ source('app', 'decision_log') }}
-    where scope = 'ops'
+    where
+        {{ columns.scope }} = 'ops'
+        {#- a decision without a time belongs to no window (counted by the
+            source's data test) #}
+        and {{ columns.createdAt }} is not null
 
 ),
 
