@@ -5,6 +5,7 @@ checkout builds from that copy and writes its logs to the user's state folder.""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -21,9 +22,24 @@ PROJECT_FOLDERS = ("models", "macros", "tests")
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> Path:
+    """The wheel as a release builds it, from the checkout's files alone: built
+    in the checkout, setuptools would reuse its build/ folder, where files
+    since deleted (a renamed model) linger and ship."""
     out = tmp_path_factory.mktemp("wheel")
+    source = tmp_path_factory.mktemp("source")
+    files = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_DIR,
+        check=True,
+    ).stdout.split()
+    for name in files:
+        if (PROJECT_DIR / name).is_file():
+            (source / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(PROJECT_DIR / name, source / name)
     built = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-w", out, PROJECT_DIR],
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-w", out, source],
         capture_output=True,
         text=True,
         timeout=300,
@@ -37,7 +53,8 @@ def wheel(tmp_path_factory) -> Path:
 
 def test_the_wheel_carries_every_file_of_the_dbt_project(wheel):
     tracked = subprocess.run(
-        ["git", "ls-files", *PROJECT_FILES, *PROJECT_FOLDERS],
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard",
+         *PROJECT_FILES, *PROJECT_FOLDERS],  # fmt: skip
         capture_output=True,
         text=True,
         cwd=PROJECT_DIR,
@@ -51,6 +68,8 @@ def test_the_wheel_carries_every_file_of_the_dbt_project(wheel):
             if name.startswith("nightly_metrics/dbt_project/")
         }
     assert set(tracked) - shipped == set()
+    # and nothing else: no model, macro or test the checkout no longer has
+    assert {name for name in shipped if name.startswith(PROJECT_FOLDERS)} - set(tracked) == set()
 
 
 def test_an_installed_runner_works_outside_the_checkout(wheel, source_db, tmp_path):
