@@ -161,19 +161,19 @@
 
             select
                 existing.id,
-                existing.{{ q('evidenceUrl') }},
-                existing.{{ q('factType') }},
-                existing.{{ q('createdAt') }},
+                existing.{{ c.evidenceUrl }},
+                existing.{{ c.factType }},
+                existing.{{ c.createdAt }},
                 row_number() over (
-                    partition by existing.{{ q('factType') }}, existing.{{ q('createdAt') }}
+                    partition by existing.{{ c.factType }}, existing.{{ c.createdAt }}
                     order by existing.id
                 ) as copy_number
             from existing
             inner join run_rows
                 on
-                    existing.{{ q('factType') }} = run_rows.metric_fact_type
-                    and existing.{{ q('createdAt') }} = run_rows.window_end_at
-            where existing.{{ q('shopDomain') }} = '__aggregate__'
+                    existing.{{ c.factType }} = run_rows.metric_fact_type
+                    and existing.{{ c.createdAt }} = run_rows.window_end_at
+            where existing.{{ c.shopDomain }} = '__aggregate__'
 
         ),
 
@@ -183,9 +183,9 @@
             from existing
             left anti join run_rows
                 on
-                    existing.{{ q('shopDomain') }} = '__aggregate__'
-                    and existing.{{ q('factType') }} = run_rows.metric_fact_type
-                    and existing.{{ q('createdAt') }} = run_rows.window_end_at
+                    existing.{{ c.shopDomain }} = '__aggregate__'
+                    and existing.{{ c.factType }} = run_rows.metric_fact_type
+                    and existing.{{ c.createdAt }} = run_rows.window_end_at
 
         ),
 
@@ -199,19 +199,19 @@
                         order by run_rows.window_end_at, run_rows.metric_fact_type
                     )
                 ) as id,
-                '__aggregate__' as {{ q('shopDomain') }},
-                run_rows.metric_fact_type as {{ q('factType') }},
+                '__aggregate__' as {{ c.shopDomain }},
+                run_rows.metric_fact_type as {{ c.factType }},
                 'ops' as scope,
                 run_rows.fact_value as value,
                 run_rows.fact_metadata as metadata,
-                our_copies.{{ q('evidenceUrl') }},
-                run_rows.window_end_at as {{ q('createdAt') }},
-                {{ nightly_metrics.current_utc_timestamp() }} as {{ q('updatedAt') }}
+                our_copies.{{ c.evidenceUrl }},
+                run_rows.window_end_at as {{ c.createdAt }},
+                {{ nightly_metrics.current_utc_timestamp() }} as {{ c.updatedAt }}
             from run_rows
             left join our_copies
                 on
-                    run_rows.metric_fact_type = our_copies.{{ q('factType') }}
-                    and run_rows.window_end_at = our_copies.{{ q('createdAt') }}
+                    run_rows.metric_fact_type = our_copies.{{ c.factType }}
+                    and run_rows.window_end_at = our_copies.{{ c.createdAt }}
                     and our_copies.copy_number = 1
 
         )
