@@ -3,6 +3,7 @@ users who have no database of their own. Also serves the docs site."""
 
 from __future__ import annotations
 
+import functools
 import sys
 import time
 from datetime import UTC, date, datetime, timedelta
@@ -17,6 +18,21 @@ from .paths import DEFAULT_REPORT, DEMO_DATA_DIR, DOCS_TARGET_DIR, LOG_DIR
 from .render import print_facts
 
 DEMO_DATABASE = "nightly_metrics_demo"
+# The demo's tables are made from the Prisma schema's DDL, so they are read by
+# the prisma preset's names whatever the environment sets for a real database.
+DEMO_NAMING = {
+    "NIGHTLY_METRICS_SOURCE_NAMING": "prisma",
+    **{variable: "" for variable in project.TABLE_NAME_VARIABLES.values()},
+}
+
+
+def with_prisma_names(function):
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        with dbt_invoke.temporary_environment(DEMO_NAMING):
+            return function(*args, **kwargs)
+
+    return wrapper
 
 
 def prepare_demo_database(as_of: date, *, fresh: bool = False):
@@ -73,6 +89,7 @@ def demo_data_end(uri: str) -> date | None:
 DEMO_TREND_DAYS = 30  # as-of dates the demo computes, so that the report shows a trend
 
 
+@with_prisma_names
 def run_demo(
     as_of: date,
     *,
@@ -144,6 +161,7 @@ def wait_while_serving(server) -> None:
         console.log("stopping the demo database")
 
 
+@with_prisma_names
 def generate_docs(*, serve: bool = False, port: int = 8080, fresh: bool = False) -> int:
     """`dbt docs generate` (and optionally `serve`) against the demo database,
     so the catalog shows real columns and types."""

@@ -17,6 +17,9 @@ def test_demo_loads_synthetic_data_runs_the_job_and_prints_both_facts(
     report = tmp_path / "target" / "report.html"
     monkeypatch.setattr(demo, "DEFAULT_REPORT", report)
     as_of = date(2026, 11, 28)
+    # A naming set for a real database elsewhere does not reach the demo's
+    # tables, made from the Prisma DDL.
+    monkeypatch.setenv("NIGHTLY_METRICS_SOURCE_NAMING", "snake_case")
 
     assert demo.run_demo(as_of, as_json=True) == 0
     printed = json.loads(capsys.readouterr().out)
