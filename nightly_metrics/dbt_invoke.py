@@ -188,6 +188,9 @@ def dbt_session(
     target_path as in kept_target_path, where a failed run keeps them."""
     from dbt.cli.main import dbtRunner
 
+    if target_path is None and os.environ.get("DBT_TARGET_PATH"):
+        # where dbt writes its artifacts, so that they are read from there too
+        target_path = PROJECT_DIR / os.environ["DBT_TARGET_PATH"]
     environment = {"DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     environment.update(settings.dbt_environment(target_schema))
     environment.update(run_environment or {})
