@@ -20,9 +20,16 @@ import psycopg
 import pytest
 from psycopg.types.json import Jsonb, set_json_loads
 
-from nightly_metrics import job, project
-from nightly_metrics.database_url import ConnectionSettings, parse_database_url
-from nightly_metrics.embedded import start_server
+# Each test session, and so each pytest-xdist worker, keeps its own state
+# (dbt's log, artifacts and parse cache, the docs site, the demo's data),
+# set before nightly_metrics.paths reads it: two workers never share a file.
+SESSION_STATE = Path(tempfile.mkdtemp(prefix="nightly-metrics-state-"))
+os.environ["NIGHTLY_METRICS_HOME"] = str(SESSION_STATE)
+os.environ["DBT_TARGET_PATH"] = str(SESSION_STATE / "dbt-target")
+
+from nightly_metrics import job, project  # noqa: E402
+from nightly_metrics.database_url import ConnectionSettings, parse_database_url  # noqa: E402
+from nightly_metrics.embedded import start_server  # noqa: E402
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 DDL = (PROJECT_DIR / "nightly_metrics" / "sql" / "prisma_schema.sql").read_text()
@@ -295,3 +302,7 @@ def wait_for_waiting_sessions(conn: psycopg.Connection, count: int, seconds: flo
             return True
         time.sleep(0.2)
     return False
+
+
+def pytest_unconfigure(config):
+    shutil.rmtree(SESSION_STATE, ignore_errors=True)

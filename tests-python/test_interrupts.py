@@ -8,6 +8,7 @@ and the next run must succeed."""
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -31,10 +32,11 @@ ESCAPE = "\x1b["
 TEMP_PREFIXES = ("nightly-metrics-profiles-", "nightly-metrics-target-")
 
 
-def our_temp_folders() -> set[str]:
-    return {
-        p.name for p in Path(tempfile.gettempdir()).iterdir() if p.name.startswith(TEMP_PREFIXES)
-    }
+def our_temp_folders(folder: Path) -> set[str]:
+    """The runner's temporary folders in `folder`, the TMPDIR of the command
+    under test alone (other tests' runs, e.g. on another pytest-xdist worker,
+    make theirs elsewhere)."""
+    return {p.name for p in folder.iterdir() if p.name.startswith(TEMP_PREFIXES)}
 
 
 def wait_until(condition, seconds: float = 120) -> bool:
@@ -164,18 +166,19 @@ def test_quiet_prints_nothing_but_the_results(source_db):
 def stop_mid_build(source_db, args: list[str]) -> subprocess.CompletedProcess:
     """Starts the command, lets it reach the write (held there by the write's lock, so it
     is surely mid-build), sends SIGTERM and returns how it ended."""
-    before = our_temp_folders()
+    temp = Path(tempfile.mkdtemp())
     blocker = psycopg.connect(source_db.uri, autocommit=True)
     blocker.execute("select pg_advisory_lock(hashtext('nightly_metrics.write_aggregate_facts'))")
-    proc = start_cli(args, env={"DATABASE_URL": source_db.uri})
+    proc = start_cli(args, env={"DATABASE_URL": source_db.uri, "TMPDIR": str(temp)})
     try:
         assert wait_for_waiting_sessions(blocker, 1), "never reached the write"
-        assert our_temp_folders() - before  # it made its folders...
+        assert our_temp_folders(temp)  # it made its folders...
         proc.send_signal(signal.SIGTERM)
         out, err = proc.communicate(timeout=120)
     finally:
         blocker.close()
-    assert our_temp_folders() - before == set()  # ...and removed them
+    assert our_temp_folders(temp) == set()  # ...and removed them
+    shutil.rmtree(temp, ignore_errors=True)
     return subprocess.CompletedProcess(args, proc.returncode, out, err)
 
 
@@ -210,7 +213,7 @@ def start_in(home: Path, args: list[str]) -> subprocess.Popen:
     """A command of the installed runner with its state (demo data) in `home`."""
     return subprocess.Popen(
         [sys.executable, "-m", "nightly_metrics.cli", *args],
-        env={**os.environ, "NIGHTLY_METRICS_HOME": str(home)},
+        env={**os.environ, "NIGHTLY_METRICS_HOME": str(home), "TMPDIR": str(home / "tmp")},
         cwd=PROJECT_DIR,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -220,7 +223,7 @@ def start_in(home: Path, args: list[str]) -> subprocess.Popen:
 
 def test_demo_and_docs_serve_stop_cleanly_on_sigterm(tmp_path):
     data_dir = tmp_path / ".demo" / "pgdata"
-    before = our_temp_folders()
+    (tmp_path / "tmp").mkdir()
 
     demo = start_in(tmp_path, ["demo"])
     # Past start-up: its database made, it is loading, building or serving by now
@@ -242,13 +245,15 @@ def test_demo_and_docs_serve_stop_cleanly_on_sigterm(tmp_path):
         with socket.socket() as client:
             return client.connect_ex(("127.0.0.1", port)) == 0
 
-    assert wait_until(serving, 240), "docs --serve never served"
+    if not wait_until(lambda: serving() or docs.poll() is not None, 240):
+        docs.terminate()
+    assert serving(), f"docs --serve never served: {docs.communicate()[1]}"
     docs.send_signal(signal.SIGTERM)
     _, err = docs.communicate(timeout=120)
     assert docs.returncode == 128 + signal.SIGTERM, err
     assert "Traceback" not in err and "Encountered an error" not in err
     assert wait_until(lambda: not postgres_serving(data_dir), 30), "docs left the server running"
-    assert our_temp_folders() - before == set()
+    assert our_temp_folders(tmp_path / "tmp") == set()
 
     # the next demo runs, and stops its server when it is done
     again = start_in(tmp_path, ["demo"])
