@@ -27,8 +27,11 @@ $(TEST_STAMP): $(STAMP)
 demo: $(STAMP)
 	$(BIN)/nightly-metrics demo
 
+# One worker per core (pytest-xdist), each with its own embedded PostgreSQL
+# and state folder; a file's tests stay on one worker (a module's Spark
+# session or wheel is made once).
 test: $(TEST_STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --dist loadfile
 
 # sqlfluff's dbt templater compiles against a database: the test starts one.
 lint: $(TEST_STAMP)

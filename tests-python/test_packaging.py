@@ -53,8 +53,15 @@ def wheel(tmp_path_factory) -> Path:
 
 def test_the_wheel_carries_every_file_of_the_dbt_project(wheel):
     tracked = subprocess.run(
-        ["git", "ls-files", "--cached", "--others", "--exclude-standard",
-         *PROJECT_FILES, *PROJECT_FOLDERS],  # fmt: skip
+        [
+            "git",
+            "ls-files",
+            "--cached",
+            "--others",
+            "--exclude-standard",
+            *PROJECT_FILES,
+            *PROJECT_FOLDERS,
+        ],  # fmt: skip
         capture_output=True,
         text=True,
         cwd=PROJECT_DIR,
