@@ -45,6 +45,15 @@ def prepare_demo_database(as_of: date, *, fresh: bool = False):
         server = start_server(DEMO_DATA_DIR)
     except EmbeddedPostgresMissing as error:
         raise errors.JobError(str(error), ExitCode.CONFIG) from None
+    except RuntimeError as error:
+        # e.g. no folder short enough for its unix socket (a long data path and
+        # XDG_RUNTIME_DIR): a setting to change, not a traceback
+        raise errors.JobError(
+            f"the embedded PostgreSQL in {DEMO_DATA_DIR} did not start: {error}"
+            " (a shorter NIGHTLY_METRICS_HOME or XDG_RUNTIME_DIR helps where the socket"
+            " path is too long)",
+            ExitCode.CONFIG,
+        ) from None
     uri = create_database(server, DEMO_DATABASE, drop_existing=fresh)
     ends = demo_data_end(uri)
     if ends is not None and ends != as_of - timedelta(days=1):

@@ -6,8 +6,10 @@ import json
 from datetime import date
 
 import psycopg
+from conftest import run_cli
 
 from nightly_metrics import demo
+from nightly_metrics.errors import ExitCode
 
 
 def test_demo_loads_synthetic_data_runs_the_job_and_prints_both_facts(
@@ -55,3 +57,13 @@ def test_demo_loads_synthetic_data_runs_the_job_and_prints_both_facts(
         assert count == 2 * demo.DEMO_TREND_DAYS
     finally:
         server.cleanup()
+
+
+def test_a_demo_whose_server_cannot_start_says_why_without_a_traceback(tmp_path):
+    # Every folder the server could put its unix socket in is too long for one.
+    deep = tmp_path / ("d" * 110)
+    deep.mkdir(mode=0o700)
+    ran = run_cli(["demo"], env={"NIGHTLY_METRICS_HOME": str(deep), "XDG_RUNTIME_DIR": str(deep)})
+    assert ran.returncode == ExitCode.CONFIG, ran.stderr
+    assert "did not start: Could not find a suitable socket path" in ran.stderr
+    assert "Traceback" not in ran.stderr

@@ -209,11 +209,12 @@ def test_run_and_backfill_stop_cleanly_on_sigterm(source_db):
     assert len(source_db.aggregate_facts()) == 2
 
 
-def start_in(home: Path, args: list[str]) -> subprocess.Popen:
-    """A command of the installed runner with its state (demo data) in `home`."""
+def start_in(home: Path, temp: Path, args: list[str]) -> subprocess.Popen:
+    """A command of the installed runner with its state (demo data) in `home`
+    and its temporary folders in `temp`."""
     return subprocess.Popen(
         [sys.executable, "-m", "nightly_metrics.cli", *args],
-        env={**os.environ, "NIGHTLY_METRICS_HOME": str(home), "TMPDIR": str(home / "tmp")},
+        env={**os.environ, "NIGHTLY_METRICS_HOME": str(home), "TMPDIR": str(temp)},
         cwd=PROJECT_DIR,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -223,9 +224,10 @@ def start_in(home: Path, args: list[str]) -> subprocess.Popen:
 
 def test_demo_and_docs_serve_stop_cleanly_on_sigterm(tmp_path):
     data_dir = tmp_path / ".demo" / "pgdata"
-    (tmp_path / "tmp").mkdir()
+    # short, as TMPDIR usually is (the server may need it for its socket)
+    temp = Path(tempfile.mkdtemp())
 
-    demo = start_in(tmp_path, ["demo"])
+    demo = start_in(tmp_path, temp, ["demo"])
     # Past start-up: its database made, it is loading, building or serving by now
     # (an event, not a fixed sleep, which a loaded machine could outrun).
     made = wait_until(lambda: database_exists(data_dir, DEMO_DATABASE), 240)
@@ -239,7 +241,7 @@ def test_demo_and_docs_serve_stop_cleanly_on_sigterm(tmp_path):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    docs = start_in(tmp_path, ["docs", "--serve", "--port", str(port)])
+    docs = start_in(tmp_path, temp, ["docs", "--serve", "--port", str(port)])
 
     def serving() -> bool:
         with socket.socket() as client:
@@ -253,10 +255,10 @@ def test_demo_and_docs_serve_stop_cleanly_on_sigterm(tmp_path):
     assert docs.returncode == 128 + signal.SIGTERM, err
     assert "Traceback" not in err and "Encountered an error" not in err
     assert wait_until(lambda: not postgres_serving(data_dir), 30), "docs left the server running"
-    assert our_temp_folders(tmp_path / "tmp") == set()
+    assert our_temp_folders(temp) == set()
 
     # the next demo runs, and stops its server when it is done
-    again = start_in(tmp_path, ["demo"])
+    again = start_in(tmp_path, temp, ["demo"])
     _, err = again.communicate(timeout=300)
     assert again.returncode == 0, err
     assert wait_until(lambda: not postgres_serving(data_dir), 30)
