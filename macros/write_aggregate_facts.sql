@@ -81,6 +81,10 @@
         {{ c.scope }} = 'ops',
         {{ c.value }} = run_rows.fact_value,
         {{ c.metadata }} = run_rows.fact_metadata,
+        {{ c.evidenceUrl }} = coalesce(
+            {{ nightly_metrics.evidence_url('run_rows.window_end_at') }},
+            facts.{{ c.evidenceUrl }}
+        ),
         {{ c.updatedAt }} = {{ nightly_metrics.write_time_utc() }}
     from ({{ run_rows }}) as run_rows
     where
@@ -90,7 +94,7 @@
 
     insert into {{ facts }} (
         {{ c.shopDomain }}, {{ c.factType }}, {{ c.scope }}, {{ c.value }}, {{ c.metadata }},
-        {{ c.createdAt }}, {{ c.updatedAt }}
+        {{ c.evidenceUrl }}, {{ c.createdAt }}, {{ c.updatedAt }}
     )
     select
         '__aggregate__',
@@ -98,6 +102,7 @@
         'ops',
         run_rows.fact_value,
         run_rows.fact_metadata,
+        {{ nightly_metrics.evidence_url('run_rows.window_end_at') }},
         run_rows.window_end_at,
         {{ nightly_metrics.write_time_utc() }}
     from ({{ run_rows }}) as run_rows
@@ -204,7 +209,10 @@
                 'ops' as scope,
                 run_rows.fact_value as value,
                 run_rows.fact_metadata as metadata,
-                our_copies.{{ c.evidenceUrl }},
+                coalesce(
+                    {{ nightly_metrics.evidence_url('run_rows.window_end_at') }},
+                    our_copies.{{ c.evidenceUrl }}
+                ) as {{ c.evidenceUrl }},
                 run_rows.window_end_at as {{ c.createdAt }},
                 {{ nightly_metrics.current_utc_timestamp() }} as {{ c.updatedAt }}
             from run_rows
@@ -227,4 +235,23 @@
         ~ column_list ~ ' from ' ~ staged
     ) %}
     {{- return('drop table if exists ' ~ staged) -}}
+{% endmacro %}
+
+{#-
+    The evidenceUrl of the rows this run writes (docs/operations.md#evidence-links):
+    the template NIGHTLY_METRICS_EVIDENCE_URL (the runner's --evidence-url)
+    with {run_id} the run's id (the runner's run_id in job_runs; under plain
+    dbt, dbt's invocation_id) and {as_of} the row's as-of date, the day its
+    window ends. Unset: null, and a rewritten row keeps the link it had.
+    `window_end` is the SQL of the row's window end (a midnight).
+-#}
+{% macro evidence_url(window_end) %}
+    {%- set template = env_var('NIGHTLY_METRICS_EVIDENCE_URL', '') | trim -%}
+    {%- if not template -%}
+        {{- return('cast(null as ' ~ dbt.type_string() ~ ')') -}}
+    {%- endif -%}
+    {%- set run_id = env_var('NIGHTLY_METRICS_RUN_ID', '') or invocation_id -%}
+    {%- set with_run = template | replace('{run_id}', run_id) | replace("'", "''") -%}
+    {{- return(dbt.replace("'" ~ with_run ~ "'", "'{as_of}'",
+        nightly_metrics.iso_date(window_end))) -}}
 {% endmacro %}

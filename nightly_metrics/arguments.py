@@ -99,6 +99,14 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
         help="cancel any one statement of the build that runs longer (e.g. 20m; 0 for no"
         " limit; default 60m, the dbt var statement_timeout_seconds)",
     )
+    parser.add_argument(
+        "--evidence-url",
+        default=None,
+        metavar="TEMPLATE",
+        help="write this link into the evidenceUrl of the facts the run writes, {run_id} the"
+        " run's id (its job_runs row) and {as_of} the fact's as-of date (default: the"
+        " NIGHTLY_METRICS_EVIDENCE_URL variable; unset, a rewritten fact keeps its link)",
+    )
     add_output_options(parser)
 
 

@@ -46,6 +46,7 @@ def command_run(args: argparse.Namespace, start: date, end: date) -> int:
         quiet=not args.verbose,
         lock_timeout_seconds=args.lock_timeout,
         statement_timeout_seconds=args.statement_timeout,
+        evidence_url=args.evidence_url,
     )
     print_facts(result.facts, args.json)
     for problem in result.problems:

@@ -175,6 +175,7 @@ def plan_run(
     quiet: bool = True,
     lock_timeout_seconds: float = LOCK_TIMEOUT_DEFAULT_SECONDS,
     statement_timeout_seconds: float | None = None,
+    evidence_url: str | None = None,
 ) -> RunPlan:
     """The run's options as dbt vars. A dry run builds into a scratch schema of
     its own and skips the write-back, computing from a copy of the real run's
@@ -207,6 +208,8 @@ def plan_run(
         {
             "NIGHTLY_METRICS_AS_OF_START": str(as_of_start),
             "NIGHTLY_METRICS_AS_OF_END": str(as_of_end),
+            # else the environment's own, read by the write-back (evidence_url)
+            **({"NIGHTLY_METRICS_EVIDENCE_URL": evidence_url} if evidence_url is not None else {}),
         },
     )
 
@@ -285,7 +288,8 @@ def build_and_read_back(plan: RunPlan, result: JobResult, record) -> Build:
             plan.target_schema,
             quiet=plan.quiet,
             target_path=tmp,
-            run_environment=plan.environment,
+            # the run's id, for the facts' evidence links (evidence_url)
+            run_environment={**plan.environment, "NIGHTLY_METRICS_RUN_ID": record.run_id},
             progress=f"build of {plan.label}" if plan.as_of_start != plan.as_of_end else None,
             kept_target_path=kept_target,
         ) as dbt,

@@ -229,3 +229,14 @@
 {% macro spark__iso8601_utc_string(timestamp_expr) -%}
     date_format({{ timestamp_expr }}, "yyyy-MM-dd'T'HH:mm:ss.SSS'Z'")
 {%- endmacro %}
+
+{#- A date (or a timestamp's date) as YYYY-MM-DD text, whatever DateStyle says. -#}
+{% macro iso_date(expr) %}
+    {{- return(adapter.dispatch('iso_date', 'nightly_metrics')(expr)) -}}
+{% endmacro %}
+{% macro default__iso_date(expr) -%}
+    to_char({{ expr }}, 'YYYY-MM-DD')
+{%- endmacro %}
+{% macro spark__iso_date(expr) -%}
+    date_format({{ expr }}, 'yyyy-MM-dd')
+{%- endmacro %}
