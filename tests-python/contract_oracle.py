@@ -249,6 +249,24 @@ def _round_half_up(value: Fraction, places: int) -> Decimal:
 def activation(facts: Iterable[Fact], decisions: Iterable[Decision], as_of: date) -> dict:
     """The ``value`` of ``metrics.activation.rolling7d`` for ``as_of``."""
     start, end = window(as_of)
+    shops, activated_shops = activation_shops(facts, decisions, as_of)
+    total = len(shops)
+    activated = len(activated_shops)
+    rate = _round_half_up(Fraction(activated, total), 4) if total else Decimal("0")
+    return {
+        "windowStart": iso_utc(start),
+        "windowEnd": iso_utc(end),
+        "totalActiveShops": total,
+        "activatedShops": activated,
+        "activationRate": rate,
+    }
+
+
+def activation_shops(
+    facts: Iterable[Fact], decisions: Iterable[Decision], as_of: date
+) -> tuple[set[str], set[str]]:
+    """The active shops of ``as_of``'s window and, among them, the activated ones."""
+    start, end = window(as_of)
     shops = {
         fact.shop_domain
         for fact in facts
@@ -264,16 +282,7 @@ def activation(facts: Iterable[Fact], decisions: Iterable[Decision], as_of: date
         and decision.shop_domain is not None
         and start <= _naive_utc(decision.created_at) < end
     }
-    total = len(shops)
-    activated = len(shops & decided)
-    rate = _round_half_up(Fraction(activated, total), 4) if total else Decimal("0")
-    return {
-        "windowStart": iso_utc(start),
-        "windowEnd": iso_utc(end),
-        "totalActiveShops": total,
-        "activatedShops": activated,
-        "activationRate": rate,
-    }
+    return shops, shops & decided
 
 
 # -------------------------------------------------------------------------- breaches

@@ -105,3 +105,18 @@
     {%- set java_pattern = pattern[:-1] ~ '\\\\z' if pattern.endswith('$') else pattern -%}
     ({{ text_expr }} rlike '{{ java_pattern }}')
 {%- endmacro %}
+
+{#- The first `n` values of `expr` in sorted order, over the rows where
+    `condition` holds, as an array (empty when there are none). -#}
+{% macro first_sorted_values(expr, n, condition) %}
+    {{- return(adapter.dispatch('first_sorted_values', 'nightly_metrics')(expr, n, condition)) -}}
+{% endmacro %}
+{% macro default__first_sorted_values(expr, n, condition) -%}
+    coalesce(
+        (array_agg({{ expr }} order by {{ expr }}) filter (where {{ condition }}))[1:{{ n }}],
+        cast(array[] as text [])
+    )
+{%- endmacro %}
+{% macro spark__first_sorted_values(expr, n, condition) -%}
+    slice(array_sort(collect_list(case when {{ condition }} then {{ expr }} end)), 1, {{ n }})
+{%- endmacro %}
