@@ -244,6 +244,12 @@ def add_report_command(commands) -> None:
     report.add_argument(
         "--png", type=Path, default=None, metavar="DIR", help="also write the charts as PNG files"
     )
+    report.add_argument(
+        "--markdown",
+        action="store_true",
+        help="print the standup summary as Markdown on stdout instead (the KPIs against 7 days"
+        " earlier, what moved them, the data's health, a failed last run); writes no file",
+    )
 
 
 def add_demo_commands(commands) -> None:

@@ -81,6 +81,14 @@ def command_report(args: argparse.Namespace) -> int:
     since = args.since or project.today_utc() - timedelta(days=90)
     try:
         with db.connect(settings, autocommit=True) as conn:
+            if args.markdown:
+                from .report_markdown import markdown_summary
+
+                summary = markdown_summary(
+                    conn, settings.source_schema, project.TARGET_SCHEMA_DEFAULT, since
+                )
+                print(summary, end="", flush=True)
+                return 0
             data = write_report(
                 conn,
                 source_schema=settings.source_schema,
