@@ -11,6 +11,7 @@ from psycopg import sql
 
 from .db import dashboard_fact_query, utc_transaction
 from .project import METRIC_FACT_TYPES, SOURCE_STREAMS, read_over_look_back
+from .wording import window_wording
 
 ROWS_READ_STREAMS = {
     # stream of int_source_stream_days: (name in logs and history, read from the look-back)
@@ -208,4 +209,4 @@ def describe_missing_days(missing: dict[str, list[tuple[date, object]]]) -> str:
 
 
 def window_label(outcome: dict) -> str:
-    return f"{outcome['windowStart']:%Y-%m-%d} to {outcome['createdAt']:%Y-%m-%d}"
+    return window_wording(outcome["createdAt"].date())

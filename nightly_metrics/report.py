@@ -11,7 +11,7 @@ also writes the charts as PNG images."""
 from __future__ import annotations
 
 import html
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 
 import psycopg
@@ -25,6 +25,7 @@ from .report_data import (
     Window,
     read_report_data,
 )
+from .wording import window_wording
 
 # ---------------------------------------------------------------------------
 # The page
@@ -61,7 +62,7 @@ def describe_latest(windows: dict[str, list[Window]]) -> list[str]:
 
 
 def window_text(as_of: date) -> str:
-    return f"{as_of - timedelta(days=7):%Y-%m-%d} to {as_of - timedelta(days=1):%Y-%m-%d}"
+    return window_wording(as_of)
 
 
 def minutes_text(minutes: float | None) -> str:

@@ -76,6 +76,7 @@ def test_kept_facts_and_overridden_days_are_warnings_not_failures():
         "warning: source days that never arrived, written anyway (--allow-missing-days):"
         " dashboard_sessions: no rows on 1 day(s) (the stream averaged 12.5 a day before):"
         " 2026-11-24",
-        "kept the stored sla of the window 2026-11-21 to 2026-11-28: its sources now read 90"
+        "kept the stored sla of the window 2026-11-21 – 2026-11-27"
+        " (as of 2026-11-28): its sources now read 90"
         " rows, 120 when it was written (--allow-fewer-rows replaces it)",
     ]

@@ -301,7 +301,8 @@ def test_a_rerun_over_shrunk_sources_keeps_the_stored_fact(source_db):
     rerun = run_cli(["run", "--as-of", str(AS_OF)], env={"DATABASE_URL": source_db.uri})
     assert rerun.returncode == 0, rerun.stderr
     assert (
-        "kept the stored metrics.activation.rolling7d of the window 2026-11-21 to 2026-11-28:"
+        "kept the stored metrics.activation.rolling7d of the window 2026-11-21 – 2026-11-27"
+        " (as of 2026-11-28):"
         f" its sources now read {rows_before - 1} rows, {rows_before} when it was written"
     ) in rerun.stderr
     assert source_db.fact(ACTIVATION_FACT_TYPE, AS_OF) == stored[ACTIVATION_FACT_TYPE]
