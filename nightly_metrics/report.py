@@ -1,5 +1,6 @@
-"""`nightly-metrics report`: one self-contained HTML file with the KPI trend, the
-health of the data behind it, and the job's last runs.
+"""`nightly-metrics report`: one self-contained HTML file for a standup, in
+sections with stable ids: `kpis` (the latest window's figures against 7 days
+earlier), `trend`, `drivers` (what moved them), `data-quality` and `runs`.
 
 Charts are drawn by matplotlib (Agg, no display) and embedded in the page as
 inline SVG, so the file opens offline in any browser and makes no request at
@@ -17,84 +18,20 @@ from pathlib import Path
 import psycopg
 
 from . import history
-from .report_charts import as_number, chart_id, draw_chart, pyplot, svg_of
-from .report_data import (
-    ACTIVATION,
-    SLA,
-    ReportData,
-    Window,
-    read_report_data,
-)
-from .wording import window_wording
-
-# ---------------------------------------------------------------------------
-# The page
-# ---------------------------------------------------------------------------
-
-
-def describe_latest(windows: dict[str, list[Window]]) -> list[str]:
-    """The latest figures in words."""
-    lines = []
-    if windows[ACTIVATION]:
-        w = windows[ACTIVATION][-1]
-        rate = as_number(w.value.get("activationRate")) or 0.0
-        lines.append(
-            f"Activation, window {window_text(w.as_of)}: {w.value.get('activatedShops')} of"
-            f" {w.value.get('totalActiveShops')} active shops logged an ops decision"
-            f" ({rate * 100:.1f}%)."
-        )
-    if windows[SLA]:
-        w = windows[SLA][-1]
-        if w.value.get("sampleSize"):
-            median = as_number(w.value.get("medianMinutes"))
-            p90 = as_number(w.value.get("p90Minutes"))
-            lines.append(
-                f"SLA resolution, window {window_text(w.as_of)}: {w.value['sampleSize']} breaches"
-                f" resolved; half within {minutes_text(median)}, 90% within"
-                f" {minutes_text(p90)}."
-            )
-        else:
-            lines.append(
-                f"SLA resolution, window {window_text(w.as_of)}: no breach was resolved in"
-                " the window."
-            )
-    return lines or ["No stored window in this period yet."]
-
-
-def window_text(as_of: date) -> str:
-    return window_wording(as_of)
-
-
-def minutes_text(minutes: float | None) -> str:
-    if minutes is None:
-        return "n/a"
-    if minutes < 60:
-        return f"{minutes:.0f} min"
-    return f"{minutes / 60:.1f} h ({minutes:,.0f} min)"
-
-
-def runs_table(runs: list[dict] | None) -> str:
-    if runs is None:
-        return "<p>No run has been recorded yet (the table <code>job_runs</code> is missing).</p>"
-    if not runs:
-        return "<p>No run has been recorded yet.</p>"
-    header = (*history.SUMMARY_COLUMNS, "problems")
-    head = "<tr>" + "".join(f"<th>{html.escape(name)}</th>" for name in header) + "</tr>"
-    body = []
-    for run in runs:
-        cells, problems = history.summarize(run)
-        body.append(
-            f'<tr class="run {html.escape(run["status"] or "")}">'
-            + "".join(f"<td>{html.escape(cell)}</td>" for cell in (*cells, problems[:300]))
-            + "</tr>"
-        )
-    return f'<table id="runs">{head}{"".join(body)}</table>'
-
+from .report_charts import chart_id, draw_chart, pyplot, svg_of
+from .report_data import ACTIVATION, SLA, ReportData, read_report_data
+from .report_markdown import read_drivers
+from .report_sections import drivers_section, kpis_section, quality_section, runs_section
 
 STYLE = """
 body { font: 14px/1.45 system-ui, sans-serif; margin: 2em auto; max-width: 64em; color: #222; }
 h1 { font-size: 1.5em; margin-bottom: 0.2em; } h2 { font-size: 1.15em; margin-top: 1.8em; }
-.meta { color: #666; } .latest li { margin: 0.2em 0; }
+.meta { color: #666; }
+.cards { display: flex; gap: 1em; flex-wrap: wrap; }
+.card { border: 1px solid #ddd; border-radius: 6px; padding: 0.6em 1em; min-width: 14em; }
+.card h3 { font-size: 0.95em; margin: 0; } .card .value { font-size: 1.8em; margin: 0.1em 0; }
+.card.good .change { color: #1e7b34; } .card.bad .change { color: #a00; }
+.card p { margin: 0.1em 0; } caption { text-align: left; font-weight: 600; }
 figure { margin: 1em 0; } figure svg { width: 100%; height: auto; }
 table { border-collapse: collapse; font-size: 0.9em; }
 th, td { padding: 0.25em 0.6em; border-bottom: 1px solid #ddd; text-align: left; }
@@ -103,12 +40,11 @@ tr.failed td, tr.withheld td, tr.interrupted td { color: #a00; }
 
 
 def render_html(
-    data: ReportData, charts: dict[str, str], generated_at: datetime, source: str
+    data: ReportData, charts: dict[str, str], drivers: dict, generated_at: datetime, source: str
 ) -> str:
     # No request of any kind: the policy forbids every fetch but inline styles.
     policy = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
     version = html.escape(history.project_version())
-    latest = "".join(f"<li>{html.escape(line)}</li>" for line in describe_latest(data.windows))
     figures = "".join(
         f'<figure id="{chart_id(fact_type)}-chart" data-windows="{len(data.windows[fact_type])}">'
         f"{svg}</figure>"
@@ -125,17 +61,13 @@ def render_html(
 <body>
 <h1>Operator KPIs: activation and Chatwoot SLA resolution</h1>
 <p class="meta">Stored windows since {data.since:%Y-%m-%d} from {html.escape(source)};
-generated {generated_at:%Y-%m-%d %H:%M} UTC by nightly-metrics {version}.
-Each point is one rolling 7-day window, dated by its end (the as-of date, midnight UTC).</p>
-<h2>Latest figures</h2>
-<ul class="latest">{latest}</ul>
-<h2>Trend</h2>
-{figures}
-<p class="meta">Data quality, from the job's run history: a cross marks a window whose
-fact was withheld (a source day never arrived), a tick a source day with no rows
-where its stream is busy, a grey dot the breach elements left out as unusable.</p>
-<h2>Last runs</h2>
-{runs_table(data.runs)}
+generated {generated_at:%Y-%m-%d %H:%M} UTC by nightly-metrics {version}. A window is
+7 whole UTC days, dated by its as-of date, the day after its last.</p>
+{kpis_section(data)}
+<section id="trend"><h2>Trend</h2>{figures}</section>
+{drivers_section(drivers)}
+{quality_section(data)}
+{runs_section(data.runs)}
 </body>
 </html>
 """
@@ -154,6 +86,8 @@ def write_report(
     generated_at: datetime,
 ) -> ReportData:
     data = read_report_data(conn, source_schema, target_schema, since)
+    latest = max((w[-1].as_of for w in data.windows.values() if w), default=None)
+    drivers = {} if latest is None else read_drivers(conn, target_schema, latest)
     plt = pyplot()
     charts = {}
     for fact_type in (ACTIVATION, SLA):
@@ -164,5 +98,7 @@ def write_report(
             figure.savefig(png_dir / f"{chart_id(fact_type)}.png", dpi=150)
         plt.close(figure)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(render_html(data, charts, generated_at, source_description), encoding="utf-8")
+    out.write_text(
+        render_html(data, charts, drivers, generated_at, source_description), encoding="utf-8"
+    )
     return data

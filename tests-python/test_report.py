@@ -185,13 +185,14 @@ def test_report_renders_offline_with_a_point_per_window_and_the_quality_marks(so
     assert counter.markers["sla-withheld-windows"] == 0
     bars = {i for i in counter.ids if i.startswith("active-shops-")}
     assert len(bars) == stored[ACTIVATION_FACT_TYPE]
-    # the latest figures in words are the newest stored window's
+    # the KPI cards are the newest stored window's
     latest = source_db.execute(
         'select value from "DashboardFact" where "factType" = %s order by "createdAt" desc limit 1',
         (ACTIVATION_FACT_TYPE,),
     )[0][0]
     assert f"{latest['activatedShops']} of {latest['totalActiveShops']} active shops" in dom
-    assert "Latest figures" in dom and 'id="runs"' in dom
+    for section in ("kpis", "trend", "drivers", "data-quality", "runs"):
+        assert f'<section id="{section}">' in dom
     assert dom.count('class="run withheld"') == 1
 
     # the screenshot shows the charts: the activation line's blue and the withheld crosses' red
@@ -223,3 +224,72 @@ def test_report_without_any_run_says_so(source_db, tmp_path):
     assert "No run has been recorded yet" in text
     # nothing to fetch: no source, link or url() pointing anywhere
     assert re.search(r"""((src|href)\s*=|url\()\s*["']?[a-z]+:""", text) is None
+
+
+def test_a_standup_report_of_60_days_shows_cards_gaps_and_drivers(source_db, tmp_path):
+    """A demo-sized history of 60 days, backfilled from before its first day:
+    the first windows have no active shop and are gaps labelled "no data";
+    the cards and the driver lists are checked against the stored facts and
+    the contract oracle."""
+    import contract_oracle
+    from test_drivers import oracle_inputs
+
+    from nightly_metrics.synthetic import Scale, generate
+
+    as_of = AS_OF
+    with source_db.connect() as conn:
+        generate(conn, Scale(shops=40, history_days=60), as_of=as_of, seed=3)
+    first = as_of - timedelta(days=62)
+    env = {"DATABASE_URL": source_db.uri}
+    backfill = run_cli(["backfill", "--start", str(first), "--end", str(as_of)], env=env)
+    assert backfill.returncode == 0, backfill.stderr
+    page = tmp_path / "standup.html"
+    made = run_cli(["report", "--out", str(page), "--since", str(first)], env=env)
+    assert made.returncode == 0, made.stderr
+    dom, _, requests = open_in_chromium(page, tmp_path)
+    assert requests == []
+
+    facts = {
+        (fact_type, created.date()): value
+        for fact_type, created, value in source_db.execute(
+            'select "factType", "createdAt", value from "DashboardFact"'
+            " where \"shopDomain\" = '__aggregate__'"
+        )
+    }
+    empty = sorted(d for (t, d), v in facts.items() if t == ACTIVATION_FACT_TYPE
+                   and v["totalActiveShops"] == 0)  # fmt: skip
+    assert len(empty) >= 2  # the windows before the history's first day
+    for day in empty:
+        assert f'id="activation-rate-no-data-{day}"' in dom
+    counter = SvgCounter()
+    counter.feed(dom)
+    with_data = [
+        d for (t, d), v in facts.items() if t == ACTIVATION_FACT_TYPE and v["totalActiveShops"]
+    ]
+    assert counter.markers["activation-rate"] == len(with_data)  # no 0 point for an empty window
+
+    now, before = (
+        facts[(ACTIVATION_FACT_TYPE, as_of)],
+        facts[(ACTIVATION_FACT_TYPE, as_of - timedelta(days=7))],
+    )
+    card = re.search(r'id="card-activation-rate" data-value="([^"]*)" data-change="([^"]*)"', dom)
+    assert float(card.group(1)) == pytest.approx(float(now["activationRate"]) * 100, abs=0.005)
+    change = (float(now["activationRate"]) - float(before["activationRate"])) * 100
+    assert float(card.group(2)) == pytest.approx(change, abs=0.005)
+    sla_now = facts[(SLA_FACT_TYPE, as_of)]
+    sla_before = facts[(SLA_FACT_TYPE, as_of - timedelta(days=7))]
+    card = re.search(r'id="card-sla-median" data-value="([^"]*)" data-change="([^"]*)"', dom)
+    assert float(card.group(2)) == pytest.approx(
+        float(sla_now["medianMinutes"]) - float(sla_before["medianMinutes"]), abs=0.005
+    )
+
+    facts_in, decisions = oracle_inputs(source_db)
+    active, activated = contract_oracle.activation_shops(facts_in, decisions, as_of)
+    _, activated_before = contract_oracle.activation_shops(
+        facts_in, decisions, as_of - timedelta(days=7)
+    )
+    newly = sorted(activated - activated_before)
+    row = re.search(r'<tr id="driver-newly_activated_shops">(.*?)</tr>', dom).group(1)
+    assert f'<td class="count">{len(newly)}</td>' in row
+    assert ", ".join(newly[:10]) in row
+    assert '<table id="slowest-breaches">' in dom
