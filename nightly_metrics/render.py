@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from . import history
 from .project import FACT_TYPES
+from .wording import window_wording
 
 
 def json_default(value):
@@ -44,18 +45,9 @@ def two_decimals(value) -> str:
     return "–" if value is None else f"{Decimal(str(value)):.2f}"
 
 
-def window_bounds(fact: dict) -> tuple[str, str]:
-    """The window's first and last instant, as the fact stores them (UTC, end excluded)."""
-    value = fact["value"]
-    return (
-        str(value.get("windowStart", "")).replace(".000Z", "Z"),
-        str(value.get("windowEnd", "")).replace(".000Z", "Z"),
-    )
-
-
 def facts_as_table(facts: list[dict]) -> str:
     """A readable table: one line per fact, its window, its figures in words."""
-    header = ("window start (UTC)", "window end (excluded)", "metric", "figures")
+    header = ("window (UTC days, as-of date)", "metric", "figures")
     lines = []
     for fact in facts:
         value = fact["value"]
@@ -78,11 +70,11 @@ def facts_as_table(facts: list[dict]) -> str:
                 figures += f"; {rejected} malformed breach elements skipped"
         if fact.get("action") == "kept":
             figures += " [kept as stored: its sources have shrunk since]"
-        lines.append((*window_bounds(fact), fact["factType"], figures))
-    widths = [max(len(row[i]) for row in [header, *lines]) for i in range(3)]
-    out = ["  ".join(f"{header[i]:<{widths[i]}}" for i in range(3)) + f"  {header[3]}"]
-    out.append("  ".join("-" * widths[i] for i in range(3)) + "  " + "-" * 40)
-    out += ["  ".join(f"{row[i]:<{widths[i]}}" for i in range(3)) + f"  {row[3]}" for row in lines]
+        lines.append((window_wording(fact["createdAt"].date()), fact["factType"], figures))
+    widths = [max(len(row[i]) for row in [header, *lines]) for i in range(2)]
+    out = ["  ".join(f"{header[i]:<{widths[i]}}" for i in range(2)) + f"  {header[2]}"]
+    out.append("  ".join("-" * widths[i] for i in range(2)) + "  " + "-" * 40)
+    out += ["  ".join(f"{row[i]:<{widths[i]}}" for i in range(2)) + f"  {row[2]}" for row in lines]
     return "\n".join(out)
 
 
