@@ -89,3 +89,30 @@
     {% endcall %}
     {{ return(load_result('collect_freshness')) }}
 {% endmacro %}
+
+{#-
+    Pre-hook of the incremental list models (the slowest and the open
+    breaches): a rerun's list may be shorter than the stored one, or empty,
+    and delete+insert replaces only the keys it brings, so the stored rows of
+    the dates this run lists go first. `last_only`: the model lists the
+    run's last as-of date alone. On Spark, insert_overwrite replaces the
+    partitions it writes (a date whose new list is empty keeps its old one).
+-#}
+{% macro delete_listed_dates(last_only=false) %}
+    {{- return(adapter.dispatch('delete_listed_dates', 'nightly_metrics')(last_only)) -}}
+{% endmacro %}
+{% macro default__delete_listed_dates(last_only) -%}
+    {%- if is_incremental() -%}
+        delete from {{ this }}
+        where
+            as_of_date >= cast('{{
+                nightly_metrics.as_of_end() if last_only else nightly_metrics.as_of_start()
+            }}' as date)
+            and as_of_date <= cast('{{ nightly_metrics.as_of_end() }}' as date)
+    {%- else -%}
+        select 1 as nothing_stored_yet
+    {%- endif -%}
+{%- endmacro %}
+{% macro spark__delete_listed_dates(last_only) -%}
+    select 1 as partitions_overwritten
+{%- endmacro %}

@@ -16,6 +16,8 @@ from .wording import window_wording
 
 ACTIVATION_DRIVERS = "fct_activation_drivers_rolling7d"
 SLOWEST_BREACHES = "fct_sla_slowest_breaches_rolling7d"
+BREACH_FLOW = "fct_sla_breach_flow_rolling7d"
+OPEN_BREACHES = "fct_sla_open_breaches_rolling7d"
 CHANGES = (
     ("newly activated", "newly_activated_shops", "newly_activated_first_shops"),
     ("no longer activated", "no_longer_activated_shops", "no_longer_activated_first_shops"),
@@ -38,29 +40,33 @@ def read_drivers(conn: psycopg.Connection, schema: str, as_of: date) -> dict:
     """The driver models' rows of one as-of date ({} where a table is missing:
     a deployment built before they existed)."""
     drivers: dict = {}
-    if conn.execute("select to_regclass(%s)", (f'"{schema}"."{ACTIVATION_DRIVERS}"',)).fetchone()[
-        0
-    ]:
-        cursor = conn.execute(
-            sql.SQL("select * from {} where as_of_date = %s").format(
-                sql.Identifier(schema, ACTIVATION_DRIVERS)
-            ),
-            (as_of,),
-        )
-        row = cursor.fetchone()
-        if row is not None:
-            drivers["activation"] = dict(
-                zip([c.name for c in cursor.description], row, strict=True)
-            )
-    if conn.execute("select to_regclass(%s)", (f'"{schema}"."{SLOWEST_BREACHES}"',)).fetchone()[0]:
-        drivers["slowest"] = conn.execute(
-            sql.SQL(
-                "select conversation_id, breached_at, resolution_minutes from {}"
-                " where as_of_date = %s order by slowness_rank"
-            ).format(sql.Identifier(schema, SLOWEST_BREACHES)),
-            (as_of,),
-        ).fetchall()
+    for key, table in (("activation", ACTIVATION_DRIVERS), ("flow", BREACH_FLOW)):
+        rows = select_rows(conn, schema, table, "*", "as_of_date", as_of)
+        if rows:
+            drivers[key] = rows[0]
+    for key, table, columns, order in (
+        ("slowest", SLOWEST_BREACHES, "conversation_id, breached_at, resolution_minutes",
+         "slowness_rank"),
+        ("open", OPEN_BREACHES, "conversation_id, breached_at, age_minutes", "age_rank"),
+    ):  # fmt: skip
+        rows = select_rows(conn, schema, table, columns, order, as_of)
+        if rows is not None:
+            drivers[key] = [tuple(row.values()) for row in rows]
     return drivers
+
+
+def select_rows(conn, schema: str, table: str, columns: str, order: str, as_of: date):
+    """The rows of one as-of date, as dicts; None when the table is missing."""
+    if conn.execute("select to_regclass(%s)", (f'"{schema}"."{table}"',)).fetchone()[0] is None:
+        return None
+    cursor = conn.execute(
+        sql.SQL("select {} from {} where as_of_date = %s order by {}").format(
+            sql.SQL(columns), sql.Identifier(schema, table), sql.SQL(order)
+        ),
+        (as_of,),
+    )
+    names = [column.name for column in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
 def render_markdown(data: ReportData, drivers: dict) -> str:
@@ -108,7 +114,24 @@ def driver_lines(drivers: dict) -> list[str]:
         lines.append(f"- SLA, the slowest resolved breaches: {listed}.")
     else:
         lines.append("- SLA: no breach was resolved in the window.")
+    flow = drivers.get("flow")
+    if flow:
+        oldest = drivers.get("open") or []
+        lines.append(
+            f"- SLA breaches: {flow['breaches_in']} came in (7 days earlier:"
+            f" {flow['breaches_in_7d_earlier']}), {flow['breaches_resolved']} were resolved,"
+            f" {flow['open_breaches']} are still open at the window's end"
+            + (f"; the oldest: {open_text(oldest)}." if oldest else ".")
+        )
     return lines
+
+
+def open_text(open_breaches: list[tuple]) -> str:
+    return "; ".join(
+        f"conversation {conversation} (breached {breached:%Y-%m-%d %H:%M} UTC,"
+        f" {minutes / 1440:,.1f} days before the window's end)"
+        for conversation, breached, minutes in open_breaches[:5]
+    )
 
 
 def health_lines(data: ReportData) -> list[str]:

@@ -60,8 +60,31 @@ def drivers_section(drivers: dict) -> str:
         )
     else:
         parts.append("<p>No breach was resolved in the window.</p>")
+    parts.append(flow_html(drivers))
     parts.append("</section>")
     return "".join(parts)
+
+
+def flow_html(drivers: dict) -> str:
+    flow = drivers.get("flow")
+    if not flow:
+        return ""
+    rows = "".join(
+        f"<tr><td>{html.escape(str(conversation))}</td>"
+        f"<td>{breached:%Y-%m-%d %H:%M} UTC</td><td>{minutes:,.0f} min</td></tr>"
+        for conversation, breached, minutes in drivers.get("open") or []
+    )
+    table = (
+        '<table id="open-breaches"><caption>Oldest breaches still open</caption>'
+        f"<tr><th>conversation</th><th>breached</th><th>age</th></tr>{rows}</table>"
+        if rows
+        else ""
+    )
+    return (
+        f'<p id="breach-flow">Breaches that came in: {flow["breaches_in"]} (7 days earlier:'
+        f" {flow['breaches_in_7d_earlier']}); resolved: {flow['breaches_resolved']}; still open"
+        f" at the window's end: {flow['open_breaches']}.</p>{table}"
+    )
 
 
 def more_text(count: int, listed) -> str:

@@ -4,7 +4,7 @@ from the same rows, and reconciled with the facts the run wrote."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import contract_oracle
 from contract_oracle import ACTIVATION_FACT_TYPE, SLA_FACT_TYPE, Decision, Fact
@@ -100,3 +100,53 @@ def test_the_slowest_breaches_are_the_slowest_of_the_facts_sample(source_db):
         )[0][0]
         assert sample == source_db.fact_value(SLA_FACT_TYPE, as_of)["sampleSize"] == len(durations)
         assert len(durations) > LISTED, "too small a sample to tell the slowest apart"
+
+
+def test_the_breach_flow_and_the_open_breaches_of_the_last_window(source_db):
+    with source_db.connect() as conn:
+        generate(conn, Scale(shops=30, history_days=50, unresolved_fraction=0.3), as_of=AS_OF,
+                 seed=11)  # fmt: skip
+    source_db.run(DATES[0], DATES[-1])
+    facts, decisions = oracle_inputs(source_db)
+    breaches, _ = contract_oracle.breach_candidates(facts, AS_OF)
+    resolutions = contract_oracle._resolutions(decisions)
+    end = datetime(*AS_OF.timetuple()[:3])
+
+    def micros(ts: datetime) -> int:
+        return contract_oracle._datetime_to_micros(ts)
+
+    open_breaches = {
+        c: at
+        for c, at in breaches.items()
+        if at < end and not any(micros(at) <= t < micros(end) for t in resolutions.get(c, []))
+    }
+    week = timedelta(days=7)
+    (flow,) = source_db.execute(
+        "select as_of_date, breaches_in, breaches_in_7d_earlier, breaches_resolved, open_breaches"
+        " from nightly_metrics.fct_sla_breach_flow_rolling7d"
+    )
+    assert flow == (
+        AS_OF,
+        sum(end - week <= at < end for at in breaches.values()),
+        sum(end - 2 * week <= at < end - week for at in breaches.values()),
+        source_db.fact_value(SLA_FACT_TYPE, AS_OF)["sampleSize"],
+        len(open_breaches),
+    )
+    assert flow[1] > 0 and flow[2] > 0 and len(open_breaches) > LISTED
+    oldest = sorted(open_breaches, key=lambda c: (open_breaches[c], c))[:LISTED]
+    rows = source_db.execute(
+        "select age_rank, conversation_id, breached_at, age_minutes"
+        " from nightly_metrics.fct_sla_open_breaches_rolling7d order by age_rank"
+    )
+    assert [r[1] for r in rows] == oldest
+    assert [r[2] for r in rows] == [open_breaches[c] for c in oldest]
+    assert [float(r[3]) for r in rows] == [
+        (end - open_breaches[c]).total_seconds() / 60 for c in oldest
+    ]
+    # a rerun with every open breach resolved leaves no stale list behind
+    for conversation in open_breaches:
+        source_db.add_decision(end - timedelta(minutes=1), external_ref=f"chatwoot:{conversation}")
+    source_db.run(AS_OF)
+    assert source_db.execute(
+        "select count(*) from nightly_metrics.fct_sla_open_breaches_rolling7d"
+    ) == [(0,)]

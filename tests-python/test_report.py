@@ -293,3 +293,8 @@ def test_a_standup_report_of_60_days_shows_cards_gaps_and_drivers(source_db, tmp
     assert f'<td class="count">{len(newly)}</td>' in row
     assert ", ".join(newly[:10]) in row
     assert '<table id="slowest-breaches">' in dom
+    (flow,) = source_db.execute(
+        "select breaches_in, open_breaches from nightly_metrics.fct_sla_breach_flow_rolling7d"
+    )
+    assert f"Breaches that came in: {flow[0]} " in dom
+    assert f"still open at the window's end: {flow[1]}." in dom

@@ -103,6 +103,15 @@ def test_the_summary_shows_the_stored_kpis_their_change_and_what_moved_them(sour
     )
     assert f"conversation {slowest[0]} (breached" in summary
     assert f": {slowest[1]:,.0f} min" in summary
+    (flow,) = source_db.execute(
+        "select breaches_in, breaches_in_7d_earlier, breaches_resolved, open_breaches"
+        " from nightly_metrics.fct_sla_breach_flow_rolling7d where as_of_date = %s",
+        (AS_OF,),
+    )
+    assert (
+        f"- SLA breaches: {flow[0]} came in (7 days earlier: {flow[1]}), {flow[2]} were"
+        f" resolved, {flow[3]} are still open at the window's end"
+    ) in summary
     assert "windows withheld: none; source days missing: none." in summary
     assert "did not succeed" not in summary
 

@@ -15,6 +15,7 @@
         partition_by=(['as_of_date'] if target.type == 'spark' else none),
         file_format=('parquet' if target.type == 'spark' else none),
         on_schema_change='append_new_columns',
+        pre_hook=["{{ nightly_metrics.delete_listed_dates(last_only=false) }}"],
         post_hook=["{{ nightly_metrics.drop_temporary_tables() }}"],
     )
 }}

@@ -1,0 +1,83 @@
+{#-
+    How the SLA's breaches moved in the run's last as-of date E's window:
+    breaches that came in (their breach falls in the window) against the
+    window 7 days earlier, those resolved in the window (the fact's sample),
+    and those still open at its end, with the oldest of them listed in
+    fct_sla_open_breaches_rolling7d. One row per as-of date that was a run's
+    last; incremental, a run replaces its own.
+-#}
+{{
+    config(
+        unique_key=['as_of_date'],
+        incremental_strategy=('insert_overwrite' if target.type == 'spark' else 'delete+insert'),
+        partition_by=(['as_of_date'] if target.type == 'spark' else none),
+        file_format=('parquet' if target.type == 'spark' else none),
+        on_schema_change='append_new_columns',
+        post_hook=["{{ nightly_metrics.drop_temporary_tables() }}"],
+    )
+}}
+{%- set window_days = var('window_days') %}
+
+with
+
+last_as_of as (
+
+    select
+        as_of_dates.as_of_date,
+        as_of_dates.window_start_at,
+        as_of_dates.window_end_at,
+        sla_resolution.sample_size
+    from {{ ref('int_as_of_dates') }} as as_of_dates
+    inner join {{ ref('int_sla_resolution_rolling7d') }} as sla_resolution
+        on as_of_dates.as_of_date = sla_resolution.as_of_date
+    where as_of_dates.as_of_date = cast('{{ nightly_metrics.as_of_end() }}' as date)
+
+),
+
+breaches as (
+
+    select
+        conversation_id,
+        cast(breached_at as date) as breached_date,
+        is_open
+    from {{ ref('int_sla_breaches_at_window_end') }}
+
+),
+
+flow as (
+
+    select
+        count(case
+            when breached_date >= {{ nightly_metrics.add_days('last_as_of.as_of_date', -window_days) }}
+                then 1
+        end) as breaches_in,
+        count(case
+            when
+                breached_date
+                >= {{ nightly_metrics.add_days('last_as_of.as_of_date', -2 * window_days) }}
+                and breached_date
+                < {{ nightly_metrics.add_days('last_as_of.as_of_date', -window_days) }}
+                then 1
+        end) as breaches_in_7d_earlier,
+        count(case when is_open then 1 end) as open_breaches
+    from breaches
+    cross join last_as_of
+
+),
+
+final as (
+
+    select
+        last_as_of.as_of_date,
+        last_as_of.window_start_at,
+        last_as_of.window_end_at,
+        flow.breaches_in,
+        flow.breaches_in_7d_earlier,
+        last_as_of.sample_size as breaches_resolved,
+        flow.open_breaches
+    from last_as_of
+    cross join flow
+
+)
+
+select * from final
