@@ -20,6 +20,7 @@ import psycopg
 from . import history
 from .report_charts import chart_id, draw_chart, pyplot, svg_of
 from .report_data import ACTIVATION, SLA, ReportData, read_report_data
+from .report_kpis import sla_sample_7d_earlier
 from .report_markdown import read_drivers
 from .report_sections import drivers_section, kpis_section, quality_section, runs_section
 
@@ -88,6 +89,7 @@ def write_report(
     data = read_report_data(conn, source_schema, target_schema, since)
     latest = max((w[-1].as_of for w in data.windows.values() if w), default=None)
     drivers = {} if latest is None else read_drivers(conn, target_schema, latest)
+    drivers["resolved_7d_earlier"] = sla_sample_7d_earlier(data.windows)
     plt = pyplot()
     charts = {}
     for fact_type in (ACTIVATION, SLA):

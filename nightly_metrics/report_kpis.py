@@ -120,3 +120,11 @@ def value_text(card: Card) -> str:
     if card.key == "activation-rate":
         return f"{card.value:.1f}%"
     return f"{card.value:,.0f} min"
+
+
+def sla_sample_7d_earlier(windows: dict[str, list[Window]]) -> int | None:
+    """The resolved breaches of the stored SLA window 7 days before the latest."""
+    if not windows[SLA]:
+        return None
+    _, earlier = latest_and_earlier(windows[SLA])
+    return None if earlier is None else earlier.value.get("sampleSize")

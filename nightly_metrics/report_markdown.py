@@ -11,7 +11,7 @@ import psycopg
 from psycopg import sql
 
 from .report_data import ACTIVATION, SLA, ReportData, read_report_data
-from .report_kpis import change_text, kpi_cards, value_text
+from .report_kpis import change_text, kpi_cards, sla_sample_7d_earlier, value_text
 from .wording import window_wording
 
 ACTIVATION_DRIVERS = "fct_activation_drivers_rolling7d"
@@ -33,6 +33,7 @@ def markdown_summary(
     data = read_report_data(conn, source_schema, target_schema, since)
     latest = max((w[-1].as_of for w in data.windows.values() if w), default=None)
     drivers = {} if latest is None else read_drivers(conn, target_schema, latest)
+    drivers["resolved_7d_earlier"] = sla_sample_7d_earlier(data.windows)
     return render_markdown(data, drivers)
 
 
@@ -119,11 +120,16 @@ def driver_lines(drivers: dict) -> list[str]:
         oldest = drivers.get("open") or []
         lines.append(
             f"- SLA breaches: {flow['breaches_in']} came in (7 days earlier:"
-            f" {flow['breaches_in_7d_earlier']}), {flow['breaches_resolved']} were resolved,"
+            f" {flow['breaches_in_7d_earlier']}), {flow['breaches_resolved']} were resolved"
+            f" (7 days earlier: {earlier_text(drivers.get('resolved_7d_earlier'))}),"
             f" {flow['open_breaches']} are still open at the window's end"
             + (f"; the oldest: {open_text(oldest)}." if oldest else ".")
         )
     return lines
+
+
+def earlier_text(count: int | None) -> str:
+    return "not stored" if count is None else str(count)
 
 
 def open_text(open_breaches: list[tuple]) -> str:

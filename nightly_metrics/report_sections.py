@@ -8,7 +8,7 @@ import html
 from . import history
 from .report_data import ACTIVATION, SLA, ReportData
 from .report_kpis import change_text, kpi_cards, value_text
-from .report_markdown import CHANGES
+from .report_markdown import CHANGES, earlier_text
 from .wording import window_wording
 
 
@@ -82,7 +82,8 @@ def flow_html(drivers: dict) -> str:
     )
     return (
         f'<p id="breach-flow">Breaches that came in: {flow["breaches_in"]} (7 days earlier:'
-        f" {flow['breaches_in_7d_earlier']}); resolved: {flow['breaches_resolved']}; still open"
+        f" {flow['breaches_in_7d_earlier']}); resolved: {flow['breaches_resolved']}"
+        f" (7 days earlier: {earlier_text(drivers.get('resolved_7d_earlier'))}); still open"
         f" at the window's end: {flow['open_breaches']}.</p>{table}"
     )
 

@@ -110,7 +110,8 @@ def test_the_summary_shows_the_stored_kpis_their_change_and_what_moved_them(sour
     )
     assert (
         f"- SLA breaches: {flow[0]} came in (7 days earlier: {flow[1]}), {flow[2]} were"
-        f" resolved, {flow[3]} are still open at the window's end"
+        f" resolved (7 days earlier: {sla_before['sampleSize']}), {flow[3]} are still open"
+        " at the window's end"
     ) in summary
     assert "windows withheld: none; source days missing: none." in summary
     assert "did not succeed" not in summary
