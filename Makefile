@@ -28,10 +28,11 @@ demo: $(STAMP)
 	$(BIN)/nightly-metrics demo
 
 # One worker per core (pytest-xdist), each with its own embedded PostgreSQL
-# and state folder; a file's tests stay on one worker (a module's Spark
-# session or wheel is made once).
+# and state folder; tests go to whichever worker is free, except a module
+# marked xdist_group, whose tests share one worker (its Spark session or
+# wheel is made once).
 test: $(TEST_STAMP)
-	$(BIN)/python -m pytest -n auto --dist loadfile
+	$(BIN)/python -m pytest -n auto --dist loadgroup
 
 # sqlfluff's dbt templater compiles against a database: the test starts one.
 lint: $(TEST_STAMP)

@@ -7,8 +7,10 @@ from __future__ import annotations
 import signal
 import socket
 import subprocess
+import tempfile
 import threading
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import psycopg
 from test_interrupts import start_in, wait_until
@@ -42,19 +44,20 @@ def rendered(url: str, work, name: str) -> str:
 def test_demo_and_docs_work_days_after_the_demo_data_was_made(tmp_path):
     chromium_or_skip()
     today = datetime.now(UTC).date()
-    older = start_in(tmp_path, ["demo", "--as-of", str(today - timedelta(days=4))])
+    temp = Path(tempfile.mkdtemp())  # the commands' TMPDIR, short as usual
+    older = start_in(tmp_path, temp, ["demo", "--as-of", str(today - timedelta(days=4))])
     _, err = older.communicate(timeout=600)
     assert older.returncode == 0, err
 
     # four days later, on the same demo folder
-    later = start_in(tmp_path, ["demo"])
+    later = start_in(tmp_path, temp, ["demo"])
     out, err = later.communicate(timeout=600)
     assert later.returncode == 0, err
     assert "making it again for this date" in err
     assert "Report of the last 30 windows" in out
 
     # --keep-running: the demo database stays up, at the URL it prints
-    kept = start_in(tmp_path, ["demo", "--keep-running"])
+    kept = start_in(tmp_path, temp, ["demo", "--keep-running"])
     lines: list[str] = []
     reader = threading.Thread(target=lambda: lines.extend(kept.stderr), daemon=True)
     reader.start()
@@ -72,7 +75,7 @@ def test_demo_and_docs_work_days_after_the_demo_data_was_made(tmp_path):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    docs = start_in(tmp_path, ["docs", "--serve", "--port", str(port)])
+    docs = start_in(tmp_path, temp, ["docs", "--serve", "--port", str(port)])
     try:
 
         def serving() -> bool:

@@ -34,6 +34,9 @@ from test_activation import load_boundary_fixture  # noqa: E402
 
 from nightly_metrics import dbt_invoke, paths, project  # noqa: E402
 
+# One pytest-xdist worker runs this module's tests: its module fixture is made once.
+pytestmark = pytest.mark.xdist_group("spark")
+
 ACTIVATION = "metrics.activation.rolling7d"
 SLA = "metrics.sla_resolution.rolling7d"
 AS_OF = date(2026, 11, 28)

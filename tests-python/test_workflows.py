@@ -54,8 +54,13 @@ def test_nightly_installs_exact_versions_and_reports_what_it_did():
     assert "[demo]" not in runs  # production needs no embedded server
     assert '>> "$GITHUB_STEP_SUMMARY"' in runs
     artifacts = [s for s in steps if s.get("uses", "").startswith("actions/upload-artifact@")]
-    report = next(s for s in steps if "nightly-metrics report" in s.get("run", ""))
+    report = next(s for s in steps if "nightly-metrics report --out" in s.get("run", ""))
     assert report["if"] == "always()" and "--out report/" in report["run"]
+    # the standup summary, a failed night's included, in the job summary
+    summary = next(s for s in steps if "nightly-metrics report --markdown" in s.get("run", ""))
+    assert summary["if"] == "always()" and '>> "$GITHUB_STEP_SUMMARY"' in summary["run"]
+    run = next(s for s in steps if s.get("name") == "Run the job")
+    assert "actions/runs/${{ github.run_id }}" in run["env"]["NIGHTLY_METRICS_EVIDENCE_URL"]
     uploaded = next(s for s in artifacts if s["with"]["name"] == "nightly-metrics-report")
     assert uploaded["if"] == "always()" and uploaded["with"]["path"].strip() == "report/"
     artifact = next(s for s in artifacts if s["with"]["name"] == "nightly-metrics-failure")

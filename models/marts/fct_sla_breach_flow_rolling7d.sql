@@ -48,7 +48,9 @@ flow as (
 
     select
         count(case
-            when breached_date >= {{ nightly_metrics.add_days('last_as_of.as_of_date', -window_days) }}
+            when
+                breached_date
+                >= {{ nightly_metrics.add_days('last_as_of.as_of_date', -window_days) }}
                 then 1
         end) as breaches_in,
         count(case
