@@ -28,11 +28,10 @@ demo: $(STAMP)
 	$(BIN)/nightly-metrics demo
 
 # One worker per core (pytest-xdist), each with its own embedded PostgreSQL
-# and state folder; tests go to whichever worker is free, except a module
-# marked xdist_group, whose tests share one worker (its Spark session or
-# wheel is made once).
+# and state folder; a module's tests share one worker (its Spark session or
+# wheel is made once), the longest modules first (tests-python/conftest.py).
 test: $(TEST_STAMP)
-	$(BIN)/python -m pytest -n auto --dist loadgroup
+	$(BIN)/python -m pytest -n auto --dist loadfile --no-loadscope-reorder
 
 # sqlfluff's dbt templater compiles against a database: the test starts one.
 lint: $(TEST_STAMP)

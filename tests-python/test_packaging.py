@@ -15,9 +15,6 @@ from pathlib import Path
 import pytest
 from conftest import PROJECT_DIR
 
-# One pytest-xdist worker runs this module's tests: its module fixture is made once.
-pytestmark = pytest.mark.xdist_group("packaging")
-
 AS_OF = date(2026, 11, 28)
 PROJECT_FILES = ("dbt_project.yml", "profiles.example.yml")
 PROJECT_FOLDERS = ("models", "macros", "tests")

@@ -34,9 +34,6 @@ from test_activation import load_boundary_fixture  # noqa: E402
 
 from nightly_metrics import dbt_invoke, paths, project  # noqa: E402
 
-# One pytest-xdist worker runs this module's tests: its module fixture is made once.
-pytestmark = pytest.mark.xdist_group("spark")
-
 ACTIVATION = "metrics.activation.rolling7d"
 SLA = "metrics.sla_resolution.rolling7d"
 AS_OF = date(2026, 11, 28)
@@ -76,6 +73,14 @@ def spark():
     session.sparkContext.setLogLevel("ERROR")
     yield session
     session.stop()
+    # stop() leaves the JVM running for the rest of the process, where it
+    # kept a third of a core busy while the worker ran other modules.
+    from pyspark import SparkContext
+
+    if SparkContext._gateway is not None:
+        SparkContext._gateway.shutdown()
+        SparkContext._gateway = None
+        SparkContext._jvm = None
     shutil.rmtree(folder, ignore_errors=True)
 
 

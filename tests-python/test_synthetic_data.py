@@ -33,8 +33,7 @@ from nightly_metrics.synthetic_data import (  # noqa: E402
 )
 
 # The generator's own tests, not the product's: `pytest -m "not generator"` leaves them out.
-# One pytest-xdist worker runs this module's tests: its module fixture is made once.
-pytestmark = [pytest.mark.generator, pytest.mark.xdist_group("synthetic")]
+pytestmark = pytest.mark.generator
 
 AS_OF = dt.date(2026, 11, 21)
 DEMO = SCALES["demo"]
