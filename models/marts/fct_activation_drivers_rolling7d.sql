@@ -20,13 +20,14 @@
 
 with
 
+{#- The run's as-of dates and their windows, one row each, as the fact has them. #}
 as_of_dates as (
 
     select
         as_of_date,
         window_start_at,
         window_end_at
-    from {{ ref('int_as_of_dates') }}
+    from {{ ref('int_activation_rolling7d') }}
 
 ),
 

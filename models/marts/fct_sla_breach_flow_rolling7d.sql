@@ -23,14 +23,12 @@ with
 last_as_of as (
 
     select
-        as_of_dates.as_of_date,
-        as_of_dates.window_start_at,
-        as_of_dates.window_end_at,
-        sla_resolution.sample_size
-    from {{ ref('int_as_of_dates') }} as as_of_dates
-    inner join {{ ref('int_sla_resolution_rolling7d') }} as sla_resolution
-        on as_of_dates.as_of_date = sla_resolution.as_of_date
-    where as_of_dates.as_of_date = cast('{{ nightly_metrics.as_of_end() }}' as date)
+        as_of_date,
+        window_start_at,
+        window_end_at,
+        sample_size
+    from {{ ref('int_sla_resolution_rolling7d') }}
+    where as_of_date = cast('{{ nightly_metrics.as_of_end() }}' as date)
 
 ),
 
