@@ -29,9 +29,9 @@ demo: $(STAMP)
 
 # One worker per core (pytest-xdist), each with its own embedded PostgreSQL
 # and state folder; a module's tests share one worker (its Spark session or
-# wheel is made once).
+# wheel is made once), the longest modules first (tests-python/conftest.py).
 test: $(TEST_STAMP)
-	$(BIN)/python -m pytest -n auto --dist loadfile
+	$(BIN)/python -m pytest -n auto --dist loadfile --no-loadscope-reorder
 
 # sqlfluff's dbt templater compiles against a database: the test starts one.
 lint: $(TEST_STAMP)

@@ -307,3 +307,29 @@ def wait_for_waiting_sessions(conn: psycopg.Connection, count: int, seconds: flo
 def pytest_unconfigure(config):
     shutil.rmtree(SESSION_STATE, ignore_errors=True)
 
+
+# The longest modules first, so that under pytest-xdist (make test: one
+# module per worker at a time, in this order: --no-loadscope-reorder) no
+# worker is left with a long one at the end while the other idles. Roughly
+# longest first; every other module follows, in file order.
+LONGEST_MODULES = (
+    "test_spark_parity.py",
+    "test_operations.py",
+    "test_source_days_and_reruns.py",
+    "test_sla_resolution.py",
+    "test_breach_memory.py",
+    "test_run_parameters.py",
+    "test_interrupts.py",
+    "test_application_data.py",
+    "test_run_history.py",
+    "test_docs_site.py",
+    "test_exit_codes.py",
+    "test_breach_payloads.py",
+    "test_pooler.py",
+    "test_report.py",
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    rank = {name: n for n, name in enumerate(LONGEST_MODULES)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
