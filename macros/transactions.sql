@@ -116,3 +116,22 @@
 {% macro spark__delete_listed_dates(last_only) -%}
     select 1 as partitions_overwritten
 {%- endmacro %}
+
+{#-
+    The config of the incremental marts that hold one or more rows per as-of
+    date (the drivers): a run replaces its own dates, by delete+insert on
+    PostgreSQL and by overwriting the as-of date's partitions on Spark, and
+    drops dbt's temporary tables before the commit. `pre_hook`: the model's
+    own, after the project's.
+-#}
+{% macro incremental_by_as_of_date(unique_key, pre_hook=[]) %}
+    {{- return({
+        'unique_key': unique_key,
+        'incremental_strategy': 'insert_overwrite' if target.type == 'spark' else 'delete+insert',
+        'partition_by': ['as_of_date'] if target.type == 'spark' else none,
+        'file_format': 'parquet' if target.type == 'spark' else none,
+        'on_schema_change': 'append_new_columns',
+        'pre_hook': pre_hook,
+        'post_hook': ["{{ nightly_metrics.drop_temporary_tables() }}"],
+    }) -}}
+{% endmacro %}

@@ -7,14 +7,9 @@
     fct_ops_metrics_rolling7d: a run replaces its own as-of dates.
 -#}
 {{
-    config(
-        unique_key=['as_of_date'],
-        incremental_strategy=('insert_overwrite' if target.type == 'spark' else 'delete+insert'),
-        partition_by=(['as_of_date'] if target.type == 'spark' else none),
-        file_format=('parquet' if target.type == 'spark' else none),
-        on_schema_change='append_new_columns',
-        post_hook=["{{ nightly_metrics.drop_temporary_tables() }}"],
-    )
+    config(**nightly_metrics.incremental_by_as_of_date(
+        ['as_of_date']
+    ))
 }}
 {%- set listed = var('driver_list_length') %}
 

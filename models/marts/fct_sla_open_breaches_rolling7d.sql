@@ -5,15 +5,10 @@
     open_breaches. Incremental, a run replaces its own as-of date.
 -#}
 {{
-    config(
-        unique_key=['as_of_date', 'age_rank'],
-        incremental_strategy=('insert_overwrite' if target.type == 'spark' else 'delete+insert'),
-        partition_by=(['as_of_date'] if target.type == 'spark' else none),
-        file_format=('parquet' if target.type == 'spark' else none),
-        on_schema_change='append_new_columns',
+    config(**nightly_metrics.incremental_by_as_of_date(
+        ['as_of_date', 'age_rank'],
         pre_hook=["{{ nightly_metrics.delete_listed_dates(last_only=true) }}"],
-        post_hook=["{{ nightly_metrics.drop_temporary_tables() }}"],
-    )
+    ))
 }}
 
 with

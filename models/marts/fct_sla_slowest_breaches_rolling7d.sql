@@ -9,15 +9,10 @@
     as-of dates.
 -#}
 {{
-    config(
-        unique_key=['as_of_date', 'slowness_rank'],
-        incremental_strategy=('insert_overwrite' if target.type == 'spark' else 'delete+insert'),
-        partition_by=(['as_of_date'] if target.type == 'spark' else none),
-        file_format=('parquet' if target.type == 'spark' else none),
-        on_schema_change='append_new_columns',
+    config(**nightly_metrics.incremental_by_as_of_date(
+        ['as_of_date', 'slowness_rank'],
         pre_hook=["{{ nightly_metrics.delete_listed_dates(last_only=false) }}"],
-        post_hook=["{{ nightly_metrics.drop_temporary_tables() }}"],
-    )
+    ))
 }}
 
 with
