@@ -41,6 +41,10 @@ def pg_server():
     data_root = Path(tempfile.mkdtemp(prefix="nightly-metrics-tests-"))
     server = start_server(data_root / "pgdata", cleanup_mode="delete")
     with psycopg.connect(server.get_uri(), autocommit=True) as conn:
+        # A throw-away server: no crash to survive, so no waits for the disk.
+        for setting in ("fsync", "synchronous_commit", "full_page_writes"):
+            conn.execute(f"alter system set {setting} = off")
+        conn.execute("select pg_reload_conf()")
         conn.execute(f'create database "{TEMPLATE_DATABASE}"')
     with psycopg.connect(server.get_uri(database=TEMPLATE_DATABASE), autocommit=True) as conn:
         conn.execute(DDL)
