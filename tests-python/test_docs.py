@@ -231,6 +231,19 @@ def check_descriptions(manifest: dict, catalog: dict) -> None:
     assert not missing, "\n".join(missing)
 
 
+def check_persisted_comments(manifest: dict, catalog: dict) -> None:
+    """persist_docs (macros/persist_docs.sql) wrote each model's description and
+    each of its columns' as the database's comments, which the catalog reads
+    back; and no model documents a column it does not have."""
+    for unique_id, entry in catalog["nodes"].items():
+        node = manifest["nodes"][unique_id]
+        assert entry["metadata"]["comment"] == node["description"], unique_id
+        built = {name.lower(): column for name, column in entry["columns"].items()}
+        for name, column in node["columns"].items():
+            assert name.lower() in built, f"{unique_id}.{name}: documented, not built"
+            assert built[name.lower()]["comment"] == column["description"], (unique_id, name)
+
+
 def check_contract(manifest: dict, catalog: dict) -> None:
     """The marts model's contract declares every built column, in order, typed."""
     node = manifest["nodes"][MART]
@@ -247,4 +260,5 @@ def test_docs_trace_both_sources_to_the_dashboard_and_describe_every_column(sour
     manifest, catalog = build_and_document(source_db, tmp_path)
     check_lineage(manifest)
     check_descriptions(manifest, catalog)
+    check_persisted_comments(manifest, catalog)
     check_contract(manifest, catalog)
