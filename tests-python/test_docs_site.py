@@ -49,28 +49,31 @@ def test_demo_and_docs_work_days_after_the_demo_data_was_made(tmp_path):
     _, err = older.communicate(timeout=600)
     assert older.returncode == 0, err
 
-    # four days later, on the same demo folder
-    later = start_in(tmp_path, temp, ["demo"])
-    out, err = later.communicate(timeout=600)
-    assert later.returncode == 0, err
-    assert "making it again for this date" in err
-    assert "Report of the last 30 windows" in out
-
-    # --keep-running: the demo database stays up, at the URL it prints
-    kept = start_in(tmp_path, temp, ["demo", "--keep-running"])
-    lines: list[str] = []
-    reader = threading.Thread(target=lambda: lines.extend(kept.stderr), daemon=True)
-    reader.start()
+    # four days later, on the same demo folder, with --keep-running: the demo
+    # database stays up, at the URL it prints, until the demo is stopped
+    later = start_in(tmp_path, temp, ["demo", "--keep-running"])
+    out: list[str] = []
+    err: list[str] = []
+    readers = [
+        threading.Thread(target=lambda: out.extend(later.stdout), daemon=True),
+        threading.Thread(target=lambda: err.extend(later.stderr), daemon=True),
+    ]
+    for reader in readers:
+        reader.start()
     try:
-        assert wait_until(lambda: any("psql '" in line for line in lines), 300), lines
-        url = next(line for line in lines if "psql '" in line).split("'")[1]
+        assert wait_until(lambda: any("psql '" in line for line in err), 300), err
+        url = next(line for line in err if "psql '" in line).split("'")[1]
         with psycopg.connect(url) as conn:
             runs = conn.execute("select count(*) from nightly_metrics.job_runs").fetchone()[0]
-        assert runs == 2  # the later demo's run and this one's (the old data was dropped)
+        assert runs == 1  # this demo's run: the older data, and its run, were dropped
     finally:
-        kept.send_signal(signal.SIGTERM)
-        kept.wait(timeout=120)
-    assert kept.returncode == 0  # stopping the kept server is how this mode ends
+        later.send_signal(signal.SIGTERM)
+        later.wait(timeout=120)
+        for reader in readers:
+            reader.join(timeout=30)
+    assert later.returncode == 0, err  # stopping the kept server is how this mode ends
+    assert any("making it again for this date" in line for line in err), err
+    assert "Report of the last 30 windows" in "".join(out)
 
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
