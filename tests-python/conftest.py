@@ -3,13 +3,18 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import traceback
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -191,16 +196,85 @@ def start_cli(args: list[str], env: dict[str, str] | None = None) -> subprocess.
     )
 
 
+# What a command reads from its process as it starts, not as it runs:
+# module-level paths, the temporary folder, the locale. A command given one of
+# these runs in a process of its own.
+PROCESS_SETTINGS = frozenset(
+    {
+        "HOME",
+        "LANG",
+        "LANGUAGE",
+        "LC_ALL",
+        "LC_MESSAGES",
+        "NIGHTLY_METRICS_HOME",
+        "NIGHTLY_METRICS_PROJECT_DIR",
+        "PATH",
+        "TMPDIR",
+        "XDG_RUNTIME_DIR",
+        "XDG_STATE_HOME",
+    }
+)
+# The commands that start nothing that outlives them (demo and docs start servers).
+IN_PROCESS_COMMANDS = frozenset({"run", "backfill", "history", "report"})
+
+
 def run_cli(args: list[str], env: dict[str, str] | None = None, timeout: int = 300):
-    """Runs the installed `nightly-metrics` command in a subprocess, as a cron would."""
-    full_env = {**os.environ, **(env or {})}
+    """Runs `nightly-metrics args` with `env` added to the environment, as a cron
+    would, and returns its exit code, stdout and stderr (a CompletedProcess).
+
+    The job's commands run in this process, through the entry point's own
+    `cli.main`: a new Python process would spend about 1.5 s of CPU importing
+    dbt again, for each of the suite's ~100 commands. Whatever needs a process
+    of its own gets one: a command given a process-level setting, the demo
+    and docs, and anything off the main thread (signal handlers). The
+    entry point itself, signals and exit statuses through the OS are tested
+    with real processes (test_packaging, test_interrupts, test_exit_codes)."""
+    env = env or {}
+    if (
+        args
+        and args[0] in IN_PROCESS_COMMANDS
+        and not PROCESS_SETTINGS & set(env)
+        and threading.current_thread() is threading.main_thread()
+    ):
+        return run_cli_in_this_process(args, env)
     return subprocess.run(
         [sys.executable, "-m", "nightly_metrics.cli", *args],
         capture_output=True,
         text=True,
-        env=full_env,
+        env={**os.environ, **env},
         timeout=timeout,
         cwd=PROJECT_DIR,
+    )
+
+
+def run_cli_in_this_process(args: list[str], env: dict[str, str]):
+    """cli.main(args) as `python -m nightly_metrics.cli` runs it, with its output
+    captured and this process's signal handlers and logging restored after."""
+    from nightly_metrics import cli, console, dbt_invoke
+
+    stdout, stderr = io.StringIO(), io.StringIO()
+    handlers = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM)}
+    logger_state = (list(console.LOGGER.handlers), console.LOGGER.level)
+    try:
+        with (
+            dbt_invoke.temporary_environment(env),
+            contextlib.redirect_stdout(stdout),
+            contextlib.redirect_stderr(stderr),
+        ):
+            try:
+                code = cli.main(args)
+            except SystemExit as stop:  # argparse's usage errors
+                code = stop.code if isinstance(stop.code, int) else int(stop.code is not None)
+            except Exception:  # what an uncaught exception prints and exits with
+                traceback.print_exc()
+                code = 1
+    finally:
+        for number, handler in handlers.items():
+            signal.signal(number, handler)
+        console.LOGGER.handlers[:] = logger_state[0]
+        console.LOGGER.setLevel(logger_state[1])
+    return subprocess.CompletedProcess(
+        ["nightly-metrics", *args], code, stdout.getvalue(), stderr.getvalue()
     )
 
 
