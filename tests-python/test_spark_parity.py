@@ -58,7 +58,7 @@ def spark():
 
     folder = Path(tempfile.mkdtemp(prefix="nightly-metrics-spark-"))
     session = (
-        SparkSession.builder.master("local[2]")
+        SparkSession.builder.master("local[1]")
         .appName("nightly-metrics-parity")
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.sql.warehouse.dir", str(folder / "warehouse"))
@@ -72,7 +72,11 @@ def spark():
         .config("spark.sql.shuffle.partitions", "1")
         .config("spark.sql.codegen.wholeStage", "false")
         .config("spark.sql.adaptive.enabled", "false")
-        .config("spark.driver.extraJavaOptions", f"-Dderby.system.home={folder}")
+        # A JVM that lives for a few builds: its quick JIT only, one GC thread.
+        .config(
+            "spark.driver.extraJavaOptions",
+            f"-Dderby.system.home={folder} -XX:TieredStopAtLevel=1 -XX:+UseSerialGC",
+        )
         .getOrCreate()
     )
     session.sparkContext.setLogLevel("ERROR")
