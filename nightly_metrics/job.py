@@ -326,7 +326,7 @@ def parse_and_build(plan: RunPlan, dbt, target: Path, result: JobResult) -> DbtO
     """The project is parsed once per run (dbt's partial parse copied in from the
     parse cache and back) and the manifest reused by every command."""
     phase = Phases(result.phases)
-    cache = ParseCache(plan.settings, plan.target_schema, target)
+    cache = ParseCache(plan.settings, plan.target_schema, target, plan.vars_json)
     with phase("parse"):
         cache.restore()
         # The build writes the manifest its results are read with (0.25 s saved)

@@ -19,22 +19,30 @@ class ParseCache:
     A run compiles into a temporary target folder of its own; the file is
     copied in before `dbt parse` and the new one copied back after it, under a
     name of its own and then renamed, so concurrent runs never read a
-    half-written file. One file per project folder, database and schema: dbt
+    half-written file. One file per project folder, database, schema and set
+    of run options (the --vars: a dry run, --allow-missing-days, ...): dbt
     parses the whole project again when the profile, the vars, the project's
-    files or dbt's version differ from the file's (it checks), so keeping one
-    per database avoids needless re-parses when a machine serves several."""
+    files or dbt's version differ from the file's (it checks), so a nightly
+    after a one-off run with other options still finds its own parse, and a
+    machine serving several databases keeps one for each."""
 
     FILE_NAME = "partial_parse.msgpack"
-    KEEP = 8  # databases whose parse is kept
+    KEEP = 16  # (database, options) pairs whose parse is kept
 
-    def __init__(self, settings: ConnectionSettings, target_schema: str, target_path: Path):
+    def __init__(
+        self,
+        settings: ConnectionSettings,
+        target_schema: str,
+        target_path: Path,
+        variables: str = "",
+    ):
         identity = {
             key: value
             for key, value in settings.dbt_environment(target_schema).items()
             if "PASSWORD" not in key
         }
         key = hashlib.sha256(
-            json.dumps([str(PROJECT_DIR), identity], sort_keys=True).encode()
+            json.dumps([str(PROJECT_DIR), identity, variables], sort_keys=True).encode()
         ).hexdigest()[:16]
         self.cached = PARSE_CACHE_DIR / key / self.FILE_NAME
         self.target_path = target_path
@@ -58,7 +66,7 @@ class ParseCache:
 
     @staticmethod
     def forget_all_but_the_newest(keep: int = KEEP) -> None:
-        """Each file is a megabyte or two: keep those of the databases used last."""
+        """Each file is a megabyte or two: keep those used last."""
         kept = sorted(
             (folder for folder in PARSE_CACHE_DIR.iterdir() if folder.is_dir()),
             key=lambda folder: folder.stat().st_mtime,

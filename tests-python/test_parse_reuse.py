@@ -53,6 +53,17 @@ def test_the_parse_is_reused_across_as_of_dates_and_redone_when_a_model_changes(
     assert "(the parse of an earlier run reused)" in parse_line(second.stderr)
     assert len(source_db.aggregate_facts()) == 4
 
+    # a one-off run with other options (other --vars) parses for them; the
+    # next plain nightly still finds its own parse, and so does the next one-off
+    for args, line in (
+        (["run", "--as-of", "2026-11-27", "--allow-missing-days"], "project files parsed"),
+        (["run", "--as-of", "2026-11-26"], "(the parse of an earlier run reused)"),
+        (["run", "--as-of", "2026-11-26", "--allow-missing-days"], "(the parse of an earlier"),
+    ):
+        other = run_cli(args, env=env)
+        assert other.returncode == 0, other.stderr
+        assert line in parse_line(other.stderr), args
+
     # the macro that words the SLA fact's notes changes: dbt parses again, and the
     # run writes what it now says
     notes = project / "macros" / "aggregate_fact_json.sql"
