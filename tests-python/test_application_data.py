@@ -229,12 +229,12 @@ def test_the_fixture_is_shaped_like_the_application(application_db):
 
 
 def test_every_as_of_date_writes_both_facts_with_the_oracles_figures(application_db):
-    """A deployment's path: one backfill of the first week, then a nightly run
-    for each date after it; every date's facts are the oracle's."""
+    """A deployment's path: one backfill of the first ten dates, then a nightly
+    run for each date after it; every date's facts are the oracle's."""
     db, data = application_db
     facts, decisions = data.oracle_inputs()
     old_rows = old_script_rows(db)
-    backfilled, nightly = AS_OF_DATES[:7], AS_OF_DATES[7:]
+    backfilled, nightly = AS_OF_DATES[:10], AS_OF_DATES[10:]
     runs = [(backfilled[0], backfilled[-1])] + [(as_of, as_of) for as_of in nightly]
     for start, end in runs:
         result = db.run(start, end)
