@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import io
 import json
 import os
@@ -35,6 +36,11 @@ os.environ["DBT_TARGET_PATH"] = str(SESSION_STATE / "dbt-target")
 from nightly_metrics import job, project  # noqa: E402
 from nightly_metrics.database_url import ConnectionSettings, parse_database_url  # noqa: E402
 from nightly_metrics.embedded import start_server  # noqa: E402
+
+# dbt and the runner, imported above, live as long as the worker; each dbt
+# invocation makes and drops large object graphs. Frozen, the imported ones
+# are no longer walked by every garbage collection (about 5 % of the CPU).
+gc.freeze()
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 DDL = (PROJECT_DIR / "nightly_metrics" / "sql" / "prisma_schema.sql").read_text()
