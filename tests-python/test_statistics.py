@@ -22,9 +22,7 @@ SCHEMA = project.TARGET_SCHEMA_DEFAULT
 
 def add_snapshot(db, day: date, conversations: range) -> None:
     taken = datetime(day.year, day.month, day.day, 9)
-    breaches = [
-        {"conversationId": cid, "breachedAt": f"{day}T08:00:00Z"} for cid in conversations
-    ]
+    breaches = [{"conversationId": cid, "breachedAt": f"{day}T08:00:00Z"} for cid in conversations]
     db.add_escalations(taken, [], {"breaches": breaches})
 
 
