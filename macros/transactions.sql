@@ -69,29 +69,23 @@
     {%- if config.get('materialized') in ('table', 'incremental') -%}
     do $analyze_this$
     declare
+        relation oid := '{{ this.include(database=false) }}'::regclass;
+        inserted_rows bigint := pg_catalog.pg_stat_get_xact_tuples_inserted(relation);
+        updated_rows bigint := pg_catalog.pg_stat_get_xact_tuples_updated(relation);
+        deleted_rows bigint := pg_catalog.pg_stat_get_xact_tuples_deleted(relation);
         estimated_rows float4;
-        changed_rows float8;
+        live_rows float8;
     begin
-        select
-            class.reltuples,
-            greatest(
-                -- this transaction's changes (not published yet)
-                pg_catalog.pg_stat_get_xact_tuples_inserted(class.oid)
-                + pg_catalog.pg_stat_get_xact_tuples_updated(class.oid)
-                + pg_catalog.pg_stat_get_xact_tuples_deleted(class.oid),
-                -- the growth since the statistics were taken
-                abs(
-                    coalesce(stats.n_live_tup, 0)
-                    + pg_catalog.pg_stat_get_xact_tuples_inserted(class.oid)
-                    - pg_catalog.pg_stat_get_xact_tuples_deleted(class.oid)
-                    - class.reltuples
-                )
-            )
-        into estimated_rows, changed_rows
+        select class.reltuples, coalesce(stats.n_live_tup, 0) + inserted_rows - deleted_rows
+        into estimated_rows, live_rows
         from pg_catalog.pg_class as class
         left join pg_catalog.pg_stat_user_tables as stats on class.oid = stats.relid
-        where class.oid = '{{ this.include(database=false) }}'::regclass;
-        if estimated_rows < 0 or changed_rows >= least(
+        where class.oid = relation;
+        -- this transaction's changes (not published yet), or the growth since
+        -- the statistics were taken, whichever is more
+        if estimated_rows < 0 or greatest(
+            inserted_rows + updated_rows + deleted_rows, abs(live_rows - estimated_rows)
+        ) >= least(
             {{ var('analyze_min_changed_rows') | int }},
             greatest(1, {{ var('analyze_min_changed_share') | float }} * estimated_rows)
         ) then
