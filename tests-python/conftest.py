@@ -190,10 +190,15 @@ def source_db(pg_server) -> SourceDatabase:
         conn.execute(f'drop database if exists "{name}" with (force)')
 
 
+def cli_command(args: list[str]) -> list[str]:
+    """The installed `nightly-metrics args`, as a process runs it."""
+    return [sys.executable, "-m", "nightly_metrics.cli", *args]
+
+
 def start_cli(args: list[str], env: dict[str, str] | None = None) -> subprocess.Popen:
     """Starts `nightly-metrics` in a subprocess and returns at once."""
     return subprocess.Popen(
-        [sys.executable, "-m", "nightly_metrics.cli", *args],
+        cli_command(args),
         env={**os.environ, **(env or {})},
         cwd=PROJECT_DIR,
         stdout=subprocess.PIPE,
@@ -244,7 +249,7 @@ def run_cli(args: list[str], env: dict[str, str] | None = None, timeout: int = 3
     ):
         return run_cli_in_this_process(args, env)
     return subprocess.run(
-        [sys.executable, "-m", "nightly_metrics.cli", *args],
+        cli_command(args),
         capture_output=True,
         text=True,
         env={**os.environ, **env},

@@ -212,14 +212,7 @@ def test_run_and_backfill_stop_cleanly_on_sigterm(source_db):
 def start_in(home: Path, temp: Path, args: list[str]) -> subprocess.Popen:
     """A command of the installed runner with its state (demo data) in `home`
     and its temporary folders in `temp`."""
-    return subprocess.Popen(
-        [sys.executable, "-m", "nightly_metrics.cli", *args],
-        env={**os.environ, "NIGHTLY_METRICS_HOME": str(home), "TMPDIR": str(temp)},
-        cwd=PROJECT_DIR,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    return start_cli(args, env={"NIGHTLY_METRICS_HOME": str(home), "TMPDIR": str(temp)})
 
 
 def test_demo_and_docs_serve_stop_cleanly_on_sigterm(tmp_path):
