@@ -1,11 +1,13 @@
 """The `spark` target computes the same figures as PostgreSQL.
 
-Each scenario's source rows go into a fresh PostgreSQL database (the usual
+The scenarios' source rows go into a fresh PostgreSQL database (the usual
 `source_db` fixture) and, with the same ids, into a replica of "DashboardFact"
 and "DecisionLog" in a local Spark session (same columns, JSON kept as text,
 as docs/spark.md describes). The job runs on PostgreSQL; `dbt build --target
-spark` runs on Spark; the written aggregate facts must be equal, value and
-metadata alike (generatedAt aside, it is the time of writing).
+spark` runs on Spark, each for every as-of date the scenarios span (one build
+each: a Spark build costs per query, not per row); the written aggregate facts
+must be equal, value and metadata alike (generatedAt aside, it is the time of
+writing).
 
 Skipped when the `spark` extra (dbt-spark's session method and pyspark) is not
 installed. Spark itself needs Java 17 or later. One Spark session serves the
@@ -39,6 +41,11 @@ SLA = "metrics.sla_resolution.rolling7d"
 AS_OF = date(2026, 11, 28)
 WINDOW_START = datetime(2026, 11, 21)
 WINDOW_END = datetime(2026, 11, 28)
+# Two weeks earlier: the window of the interpolation edge, before any other
+# scenario's row; the dates between hold empty and partial windows.
+EDGE_AS_OF = date(2026, 11, 14)
+EDGE_WINDOW_START = datetime(2026, 11, 7)
+AS_OF_DATES = (AS_OF - EDGE_AS_OF).days + 1
 MS = timedelta(milliseconds=1)
 
 FACT_COLUMNS = (
@@ -175,11 +182,11 @@ class SparkReplica:
                 frame = self.spark.createDataFrame(rows, schema=columns.replace("`", ""))
                 frame.write.insertInto(f"{self.source_schema}.`{table}`")
 
-    def run(self, as_of: date) -> None:
+    def run(self, as_of_start: date, as_of_end: date) -> None:
         # The runner's variables (job.run_job), as for the PostgreSQL run.
         variables = {
-            "as_of_start": str(as_of),
-            "as_of_end": str(as_of),
+            "as_of_start": str(as_of_start),
+            "as_of_end": str(as_of_end),
             "escalation_lookback_days": project.LOOKBACK_DAYS_DEFAULT,
             "write_back": True,
             "allow_missing_days": False,
@@ -255,9 +262,6 @@ def spark_environment(source_schema: str, target_schema: str) -> Iterator[tuple[
         yield profiles, Path(target)
 
 
-_scenario_numbers = iter(range(1, 1000))
-
-
 def comparable(facts: list[dict]) -> list[tuple]:
     """What both engines must agree on: everything but the time of writing."""
     return [
@@ -272,26 +276,25 @@ def comparable(facts: list[dict]) -> list[tuple]:
     ]
 
 
-def assert_same_facts(source_db, replica: SparkReplica) -> list[dict]:
+def assert_same_facts(source_db, replica: SparkReplica) -> dict[tuple[str, date], dict]:
+    """Both engines wrote the same facts, one per (factType, as-of date) of
+    EDGE_AS_OF..AS_OF; Spark's, by that key."""
     on_postgres = source_db.aggregate_facts()
     on_spark = replica.aggregate_facts()
-    assert len(on_spark) == 2, "exactly one row per (factType, windowEnd) on Spark"
+    by_key = {(fact["factType"], fact["createdAt"].date()): fact for fact in on_spark}
+    assert len(on_spark) == len(by_key) == 2 * AS_OF_DATES, "one row per (factType, windowEnd)"
     assert comparable(on_spark) == comparable(on_postgres)
     # Also equal as JSON types: counts are integers on both, not 5.0.
     for spark_fact, pg_fact in zip(on_spark, on_postgres, strict=True):
         for key, value in pg_fact["value"].items():
             assert type(spark_fact["value"][key]) is type(value), (pg_fact["factType"], key)
-    return on_spark
+    return by_key
 
 
-def run_both(source_db, spark, load) -> tuple[Scenario, SparkReplica]:
-    scenario = Scenario(source_db)
-    load(scenario)
-    replica = SparkReplica(spark, f"s{next(_scenario_numbers)}")
-    replica.load(scenario)
-    source_db.run(AS_OF)
-    replica.run(AS_OF)
-    return scenario, replica
+def run_both(source_db, replica: SparkReplica) -> None:
+    """The job on PostgreSQL and `dbt build` on Spark, both for EDGE_AS_OF..AS_OF."""
+    source_db.run(EDGE_AS_OF, AS_OF)
+    replica.run(EDGE_AS_OF, AS_OF)
 
 
 # --- scenarios -------------------------------------------------------------
@@ -420,67 +423,73 @@ def load_sla_scenario(db) -> None:
 
 def load_interpolation_edge(db) -> None:
     """Two durations whose median is exactly half a hundredth of a minute
-    (1.025), where a double one bit off would round the other way."""
-    day = WINDOW_START + timedelta(days=1)
+    (1.025), where a double one bit off would round the other way: the only
+    resolutions of EDGE_AS_OF's window."""
+    day = EDGE_WINDOW_START + timedelta(days=1)
     db.add_escalations(
         day,
         [],
         {
             "breaches": [
-                {"conversationId": 1, "breachedAt": "2026-11-22T10:00:00Z"},
-                {"conversationId": 2, "breachedAt": "2026-11-22T10:00:00Z"},
+                {"conversationId": 1, "breachedAt": "2026-11-08T10:00:00Z"},
+                {"conversationId": 2, "breachedAt": "2026-11-08T10:00:00Z"},
             ]
         },
     )
-    db.add_decision(datetime(2026, 11, 22, 10, 1), external_ref="chatwoot:1")
-    db.add_decision(datetime(2026, 11, 22, 10, 1, 3), external_ref="chatwoot:2")
+    db.add_decision(datetime(2026, 11, 8, 10, 1), external_ref="chatwoot:1")
+    db.add_decision(datetime(2026, 11, 8, 10, 1, 3), external_ref="chatwoot:2")
 
 
 # --- tests -------------------------------------------------------------------
 
 
-def load_activation_and_sla_scenarios(db) -> None:
-    """The activation issue's window-edge fixture and the SLA scenario above:
-    they touch different fact types, so one build checks both."""
+def load_scenarios(db) -> None:
+    """The activation issue's window-edge fixture and the SLA scenario above
+    (as of AS_OF; different fact types), and the interpolation edge two weeks
+    earlier: one build of EDGE_AS_OF..AS_OF checks them all."""
     load_boundary_fixture(db)
     load_sla_scenario(db)
+    load_interpolation_edge(db)
 
 
-def test_activation_and_sla_scenarios_give_the_same_figures_and_a_rerun_replaces_them(
+def test_both_engines_give_the_same_figures_on_every_date_and_a_rerun_replaces_them(
     source_db, spark
 ):
-    _, replica = run_both(source_db, spark, load_activation_and_sla_scenarios)
-    first = {f["factType"]: f for f in assert_same_facts(source_db, replica)}
+    scenario = Scenario(source_db)
+    load_scenarios(scenario)
+    replica = SparkReplica(spark, "parity")
+    replica.load(scenario)
+    run_both(source_db, replica)
+    first = assert_same_facts(source_db, replica)
     # the activation issue's figures, as test_activation works them out
-    activation = first[ACTIVATION]
+    activation = first[ACTIVATION, AS_OF]
     assert activation["value"]["totalActiveShops"] == 5
     assert activation["value"]["activatedShops"] == 2
     assert activation["value"]["activationRate"] == Decimal("0.4")
     assert activation["value"]["windowStart"] == "2026-11-21T00:00:00.000Z"
     assert activation["createdAt"] == WINDOW_END
     # the SLA scenario exercised both formats and the rejections
-    sla = first[SLA]
+    sla = first[SLA, AS_OF]
     assert sla["value"]["sampleSize"] >= 10
     assert sla["value"]["medianMinutes"] is not None
     assert sla["metadata"]["breachCandidatesRejected"] > 0
+    # the edge: durations 1 and 1.05 minutes, median 1.025 rounds half away from zero
+    edge = first[SLA, EDGE_AS_OF]["value"]
+    assert (edge["sampleSize"], edge["medianMinutes"]) == (2, Decimal("1.03"))
+    # between them, windows with nothing to resolve
+    assert first[SLA, date(2026, 11, 18)]["value"]["sampleSize"] == 0
 
     # A rerun after a late-arriving session for a new shop, inside the
-    # already-computed window: both engines replace the row in place.
+    # already-computed window: both engines replace the rows in place.
     others = replica.other_rows()
     late = Scenario(source_db)
     late.add_session("shop-late", WINDOW_START + timedelta(days=5))
     replica.load(late)
-    source_db.run(AS_OF)
-    replica.run(AS_OF)
-    second = {f["factType"]: f for f in assert_same_facts(source_db, replica)}
-    assert second[ACTIVATION]["value"]["totalActiveShops"] == 6
-    assert second[ACTIVATION]["id"] == first[ACTIVATION]["id"]
-    assert second[SLA]["value"] == sla["value"]
+    run_both(source_db, replica)
+    second = assert_same_facts(source_db, replica)
+    assert {key: fact["id"] for key, fact in second.items()} == {
+        key: fact["id"] for key, fact in first.items()
+    }
+    assert second[ACTIVATION, AS_OF]["value"]["totalActiveShops"] == 6
+    assert second[SLA, AS_OF]["value"] == sla["value"]
     assert replica.other_rows() == others + 1
-
-
-def test_sla_interpolation_on_a_rounding_edge(source_db, spark):
-    _, replica = run_both(source_db, spark, load_interpolation_edge)
-    facts = {f["factType"]: f for f in assert_same_facts(source_db, replica)}
-    # durations 1 and 1.05 minutes: median 1.025 rounds half away from zero
-    assert facts[SLA]["value"]["medianMinutes"] == Decimal("1.03")
