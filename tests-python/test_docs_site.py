@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg
-from test_interrupts import start_in, wait_until
+from test_interrupts import our_temp_folders, postgres_serving, start_in, wait_until
 from test_report import chromium_or_skip
 
 OVERVIEW_TITLE = "What nightly-metrics computes and writes"
@@ -107,7 +107,11 @@ def test_demo_and_docs_work_days_after_the_demo_data_was_made(tmp_path):
         docs.send_signal(signal.SIGTERM)
         _, err = docs.communicate(timeout=120)
     assert docs.returncode == 128 + signal.SIGTERM, err
+    assert "Traceback" not in err and "Encountered an error" not in err
     assert "static_index.html" in err
+    data_dir = tmp_path / ".demo" / "pgdata"
+    assert wait_until(lambda: not postgres_serving(data_dir), 30), "docs left the server running"
+    assert our_temp_folders(temp) == set()
 
     # the one-file site opens from disk
     static = tmp_path / "target" / "static_index.html"
