@@ -99,13 +99,22 @@ def test_the_statement_timeout_bounds_data_tests_and_freshness(source_db):
         run_cli(["run", "--as-of", str(AS_OF)], env={"DATABASE_URL": source_db.uri}).returncode == 0
     )
     bounded = '{"as_of": "2026-11-28", "statement_timeout_seconds": 2}'
+    # one data test of each kind that reads the mart: a generic one and the
+    # project's own source-day check (each waits out the timeout)
     tested = blocked_by_a_lock(
         source_db,
         "nightly_metrics.fct_ops_metrics_rolling7d",
-        ["test", "--select", "fct_ops_metrics_rolling7d", "--vars", bounded],
+        [
+            "test",
+            "--select",
+            "fct_ops_metrics_rolling7d,test_name:unique_combination_of_columns",
+            "dashboard_sessions_arrived",
+            "--vars",
+            bounded,
+        ],
     )
     assert not tested.success
-    assert tested.failed_nodes, tested
+    assert len(tested.failed_nodes) == 2, tested
     assert all("statement timeout" in message for _, message in tested.failed_nodes), tested
     fresh = blocked_by_a_lock(
         source_db, '"DashboardFact"', ["source", "freshness", "--vars", bounded]
