@@ -1,6 +1,8 @@
 {#-
     Operator activation per as-of date: shops with a dashboard session in the
-    window, and how many of them also have an ops decision in the same window.
+    window, and how many of them also have an ops decision in the same window,
+    counted from int_activation_shop_states (where each shop's window is
+    computed once for the KPI and its drivers alike).
 -#}
 with
 
@@ -15,69 +17,26 @@ as_of_dates as (
 
 ),
 
-session_days as (
+shop_states as (
 
     select
-        shop_domain,
-        session_date,
+        as_of_date,
+        is_active,
+        is_activated,
         session_count
-    from {{ ref('int_shop_days_with_sessions') }}
-
-),
-
-decision_days as (
-
-    select
-        shop_domain,
-        decision_date,
-        decision_count
-    from {{ ref('int_shop_days_with_ops_decisions') }}
-
-),
-
-active_shops as (
-
-    select
-        as_of_dates.as_of_date,
-        session_days.shop_domain,
-        sum(session_days.session_count) as session_count
-    from as_of_dates
-    inner join session_days
-        on
-            session_days.session_date >= as_of_dates.window_start_date
-            and session_days.session_date < as_of_dates.as_of_date
-    group by as_of_dates.as_of_date, session_days.shop_domain
-
-),
-
-deciding_shops as (
-
-    select
-        as_of_dates.as_of_date,
-        decision_days.shop_domain,
-        sum(decision_days.decision_count) as decision_count
-    from as_of_dates
-    inner join decision_days
-        on
-            decision_days.decision_date >= as_of_dates.window_start_date
-            and decision_days.decision_date < as_of_dates.as_of_date
-    group by as_of_dates.as_of_date, decision_days.shop_domain
+    from {{ ref('int_activation_shop_states') }}
 
 ),
 
 shop_counts as (
 
     select
-        active_shops.as_of_date,
-        count(*) as total_active_shops,
-        count(deciding_shops.shop_domain) as activated_shops,
-        sum(active_shops.session_count) as sessions_counted
-    from active_shops
-    left join deciding_shops
-        on
-            active_shops.as_of_date = deciding_shops.as_of_date
-            and active_shops.shop_domain = deciding_shops.shop_domain
-    group by active_shops.as_of_date
+        as_of_date,
+        sum(case when is_active then 1 else 0 end) as total_active_shops,
+        sum(case when is_activated then 1 else 0 end) as activated_shops,
+        sum(session_count) as sessions_counted
+    from shop_states
+    group by as_of_date
 
 ),
 
