@@ -38,7 +38,7 @@ lint: $(TEST_STAMP)
 	$(BIN)/python -m pytest tests-python/test_lint.py
 
 bench: $(TEST_STAMP)
-	$(BIN)/python scripts/benchmark.py --scales S,SU,SP,M,MU --repeat 2 --single-runs 2
+	$(BIN)/python scripts/benchmark.py --scales S,SU,SP,M,MU,L --repeat 2 --single-runs 2
 
 # dbt-project-evaluator on a scratch copy (docs/project-evaluator.md); needs
 # NIGHTLY_METRICS_EVALUATOR_PACKAGES, a folder with dbt_project_evaluator/ and dbt_utils/.

@@ -68,6 +68,16 @@ SCALES: dict[str, Scale] = {
         sessions_per_active_shop_day=_BENCHMARK_SESSIONS,
         unresolved_fraction=0.95,
     ),
+    # Three times M, shaped as the application's data is: escalation snapshots
+    # purged after 14 days and most breached conversations never resolved by an
+    # ops decision (issue 22: about 30 M rows in the real data's measurement).
+    "L": Scale(
+        shops=3900,
+        history_days=400,
+        sessions_per_active_shop_day=_BENCHMARK_SESSIONS,
+        unresolved_fraction=0.95,
+        escalation_retention_days=14,
+    ),
     # S as the application keeps it: escalation snapshots purged after 14 days.
     "SP": Scale(
         shops=130,
