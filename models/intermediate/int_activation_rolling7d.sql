@@ -10,7 +10,6 @@ as_of_dates as (
 
     select
         as_of_date,
-        window_start_date,
         window_start_at,
         window_end_at
     from {{ ref('int_as_of_dates') }}
