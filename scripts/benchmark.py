@@ -214,14 +214,12 @@ def dbt_build(uri: str, start: date, end: date) -> dict:
             )
         results = json.loads((Path(tmp) / "run_results.json").read_text())
     nodes = benchmark_spark.execute_seconds_per_node(results)
+    compiled = {r["unique_id"]: timing_seconds(r, "compile") for r in results["results"]}
     return {
-        "compile_per_node": {
-            r["unique_id"]: timing_seconds(r, "compile") for r in results["results"]
-        },
-        "elapsed": results.get("elapsed_time", 0.0),
+        "compile_per_node": compiled,
         "wall": outcome.seconds,
         "in_db": sum(seconds for _, seconds in nodes),
-        "compile": sum(timing_seconds(r, "compile") for r in results["results"]),
+        "compile": sum(compiled.values()),
         "node_count": len(results["results"]),
         "nodes": sorted(nodes, key=lambda n: -n[1]),
     }
@@ -303,7 +301,7 @@ def statistics_plans(uri: str) -> tuple[str, str]:
         if not outcome.success:
             raise SystemExit(f"dbt compile failed: {outcome.exception}")
         compiled = next(Path(tmp, "compiled").rglob(f"{MEMORY_READER}.sql")).read_text()
-    plans = []
+    explain = "explain (analyze, buffers off) " + compiled
     with connect(uri, autocommit=True) as conn:
         columns = [
             row[0]
@@ -319,12 +317,10 @@ def statistics_plans(uri: str) -> tuple[str, str]:
                 "select pg_clear_attribute_stats(%s, %s, %s, false)",
                 (TARGET_SCHEMA, MEMORY_TABLE, column),
             )
-        for step in ("without statistics", "after analyze"):
-            if step == "after analyze":
-                conn.execute(f"analyze {TARGET_SCHEMA}.{MEMORY_TABLE}")
-            rows = conn.execute("explain (analyze, buffers off) " + compiled).fetchall()
-            plans.append("\n".join(row[0] for row in rows))
-    return plans[0], plans[1]
+        without = "\n".join(row[0] for row in conn.execute(explain).fetchall())
+        conn.execute(f"analyze {TARGET_SCHEMA}.{MEMORY_TABLE}")
+        analyzed = "\n".join(row[0] for row in conn.execute(explain).fetchall())
+    return without, analyzed
 
 
 def dbt_import_floor() -> float:
@@ -844,6 +840,13 @@ PHASE_LABELS = {
 }
 
 
+def add_phases(result, prefix: str) -> None:
+    """The last cli() run's seconds per phase, as figures `{prefix}_{phase}`."""
+    for phase, label in PHASE_LABELS.items():
+        if phase in LAST_PHASES:
+            result.add(f"{prefix}_{phase}", label, LAST_PHASES[phase])
+
+
 def clear_parse_cache() -> None:
     """The runner's kept parses, so a 'first run' really parses everything."""
     shutil.rmtree(PARSE_CACHE_DIR, ignore_errors=True)
@@ -951,9 +954,7 @@ def bench_scale(server, scale_name: str, repeat: int, sample_runs: int) -> Scale
             )
             continue
         result.add("nightly_cmd", "nightly run, steady state, whole command", seconds)
-        for phase, label in PHASE_LABELS.items():
-            if phase in LAST_PHASES:
-                result.add(f"phase_{phase}", label, LAST_PHASES[phase])
+        add_phases(result, "phase")
         if not LAST_PHASES.get("parse reused"):
             result.notes.append(f"nightly run {n}: the parse was NOT reused")
     assert night == AS_OF
@@ -1022,9 +1023,7 @@ def bench_scale(server, scale_name: str, repeat: int, sample_runs: int) -> Scale
         log(f"{scale_name}: backfill {i + 1}/{repeat} (whole command)")
         seconds, peak, _ = cli(uri, backfill)
         result.add("backfill_cmd", f"{BACKFILL_DAYS}-day backfill, whole command (fresh)", seconds)
-        for phase, label in PHASE_LABELS.items():
-            if phase in LAST_PHASES:
-                result.add(f"backfill_phase_{phase}", label, LAST_PHASES[phase])
+        add_phases(result, "backfill_phase")
         result.peak_kib = max(result.peak_kib, peak or 0)
     for i in range(repeat):
         reset_project(uri)
